@@ -1,0 +1,24 @@
+"""refnn — neural-network training written plainly in NumPy, proved against Keras.
+
+>>> import refnn
+>>> from refnn import layers, optimizers
+>>> model = refnn.Sequential([layers.Dense(8, activation="relu"), layers.Dense(3, activation="softmax")],
+...                          input_dim=4, seed=0)
+>>> model.compile(optimizer=optimizers.SGD(0.1), loss="categorical_crossentropy")
+"""
+
+from refnn import activations, callbacks, initializers, layers, losses, metrics, optimizers, regularizers
+from refnn.models.sequential import Sequential
+
+__all__ = [
+    "Sequential",
+    "activations",
+    "callbacks",
+    "initializers",
+    "layers",
+    "losses",
+    "metrics",
+    "optimizers",
+    "regularizers",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,43 @@
+"""A layer that applies an activation function and nothing else."""
+
+from __future__ import annotations
+
+from refnn import activations
+from refnn.layers.base import Layer
+
+__all__ = ["Activation"]
+
+
+class Activation(Layer):
+    """``Y = f(X)`` — Keras's ``layers.Activation``; no weights.
+
+    Backward returns ``f``'s vector–Jacobian product (the full Jacobian for softmax).
+    ``backward_from_logits(dX)`` passes ``dX`` through: the model uses it when the loss is fused
+    with a softmax/sigmoid output, whose logits are this layer's input.
+    """
+
+    def __init__(self, activation, name: str | None = None):
+        super().__init__(name=name)
+        self.activation = activations.get(activation)
+        self._x = self._y = None
+
+    @property
+    def logits(self):
+        return self._x
+
+    def forward(self, x, training=False):
+        self._x = x
+        self._y = self.activation(x)
+        return self._y
+
+    def backward(self, dy):
+        return self.activation.backward(self._x, self._y, dy)
+
+    def backward_from_logits(self, dx):
+        return dx
+
+    def get_config(self):
+        return {"name": self.name, "activation": self.activation.name}
+
+    def __repr__(self):
+        return f"Activation({self.activation.name!r})"

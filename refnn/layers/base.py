@@ -1,0 +1,72 @@
+"""The layer contract shared by every layer.
+
+A layer is built once for an input width (``build``), then runs ``forward`` — which caches what
+``backward`` needs — and ``backward(dY)``, which returns ``dE/dX`` and fills ``grads`` with the same
+keys as ``params``. Parameters live in ``params`` (``"kernel"``, ``"bias"``) in Keras's layout, so
+they copy to and from Keras without a transpose.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+__all__ = ["Layer"]
+
+
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class Layer:
+    """Base class of all layers.
+
+    Attributes:
+        name: unique name inside a model (``"dense_0"``); parameter paths are ``name/param``.
+        params: ``{"kernel": array, "bias": array}`` (empty for layers without weights).
+        grads: gradients of the last ``backward``, same keys as ``params``.
+        regularizers: ``{param name: Regularizer}`` for the penalised parameters.
+    """
+
+    def __init__(self, name: str | None = None):
+        if name is not None and (not isinstance(name, str) or not name or "/" in name):
+            raise ValueError(f"`name` must be a non-empty string without '/'. Received: name={name!r}")
+        self.name = name
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.regularizers: dict = {}
+        self.built = False
+        self.input_dim: int | None = None
+        self.dtype = np.dtype("float64")
+
+    @classmethod
+    def default_name_prefix(cls) -> str:
+        return _snake_case(cls.__name__)
+
+    def build(self, input_dim: int, *, rng: np.random.Generator | None = None, dtype="float64") -> int:
+        """Create the parameters for inputs of width ``input_dim``; return the output width."""
+        self.input_dim = int(input_dim)
+        self.dtype = np.dtype(dtype)
+        self.built = True
+        return self.output_dim
+
+    @property
+    def output_dim(self) -> int:
+        return self.input_dim
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def count_params(self) -> int:
+        return int(sum(p.size for p in self.params.values()))
+
+    def get_config(self) -> dict:
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({args})" if args else f"{type(self).__name__}()"

@@ -1,0 +1,113 @@
+"""The fully connected layer."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from refnn import activations, initializers, regularizers
+from refnn.layers.base import Layer
+from refnn.utils.validation import check_positive_int
+
+__all__ = ["Dense"]
+
+
+class Dense(Layer):
+    """``Y = f(Z)``, ``Z = X W + B`` — Keras's ``Dense``.
+
+    Shapes: ``X`` (N, in), ``W`` = ``kernel`` (in, units), ``B`` = ``bias`` (units,).
+
+    Backward, given ``dY = ∂E/∂Y``::
+
+        dZ = f'ᵀ dY            (the activation's vector–Jacobian product)
+        dW = Xᵀ dZ             (grads["kernel"])
+        dB = Σ_n dZ_n          (grads["bias"])
+        dX = dZ Wᵀ             (returned)
+
+    ``backward_from_logits(dZ)`` starts from ``∂E/∂Z`` directly: the model uses it when the loss
+    is fused with a softmax/sigmoid output (Keras computes those losses from the logits).
+
+    Args:
+        units: output width (positive integer).
+        activation: ``"relu"``, ``"sigmoid"``, ``"tanh"``, ``"softmax"``, ``"linear"`` or ``None``.
+        use_bias: add the bias vector.
+        kernel_initializer, bias_initializer: names or ``refnn.initializers`` instances.
+        kernel_regularizer, bias_regularizer: ``refnn.regularizers`` penalties, or ``None``.
+        name: layer name; default ``dense_<i>`` inside a model.
+    """
+
+    def __init__(
+        self,
+        units: int,
+        activation=None,
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        name: str | None = None,
+    ):
+        super().__init__(name=name)
+        self.units = check_positive_int("units", units)
+        self.activation = activations.get(activation)
+        if not isinstance(use_bias, (bool, np.bool_)):
+            raise TypeError(f"`use_bias` must be a bool. Received: use_bias={use_bias!r}")
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer, "kernel_initializer")
+        self.bias_initializer = initializers.get(bias_initializer, "bias_initializer")
+        self.kernel_regularizer = regularizers.get(kernel_regularizer, "kernel_regularizer")
+        self.bias_regularizer = regularizers.get(bias_regularizer, "bias_regularizer")
+        if self.kernel_regularizer is not None:
+            self.regularizers["kernel"] = self.kernel_regularizer
+        if self.bias_regularizer is not None and self.use_bias:
+            self.regularizers["bias"] = self.bias_regularizer
+        self._x = self._z = self._y = None
+
+    def build(self, input_dim, *, rng=None, dtype="float64"):
+        super().build(input_dim, rng=rng, dtype=dtype)
+        self.params = {"kernel": self.kernel_initializer((self.input_dim, self.units), self.dtype, rng)}
+        if self.use_bias:
+            self.params["bias"] = self.bias_initializer((self.units,), self.dtype, rng)
+        return self.units
+
+    @property
+    def output_dim(self) -> int:
+        return self.units
+
+    @property
+    def logits(self) -> np.ndarray | None:
+        """The pre-activation ``Z`` of the last ``forward`` call."""
+        return self._z
+
+    def forward(self, x, training=False):
+        z = x @ self.params["kernel"]
+        if self.use_bias:
+            z += self.params["bias"]
+        self._x, self._z = x, z
+        self._y = self.activation(z)
+        return self._y
+
+    def backward(self, dy):
+        return self.backward_from_logits(self.activation.backward(self._z, self._y, dy))
+
+    def backward_from_logits(self, dz):
+        """Backward pass from ``dZ = ∂E/∂Z``: fills ``grads``, returns ``∂E/∂X``."""
+        self.grads["kernel"] = self._x.T @ dz
+        if self.use_bias:
+            self.grads["bias"] = dz.sum(axis=0)
+        return dz @ self.params["kernel"].T
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "units": self.units,
+            "activation": self.activation.name,
+            "use_bias": self.use_bias,
+            "kernel_initializer": self.kernel_initializer,
+            "bias_initializer": self.bias_initializer,
+            "kernel_regularizer": self.kernel_regularizer,
+            "bias_regularizer": self.bias_regularizer,
+        }
+
+    def __repr__(self):
+        act = "" if self.activation.name == "linear" else f", activation={self.activation.name!r}"
+        return f"Dense({self.units}{act})"

@@ -1,0 +1,89 @@
+"""Metrics reported by ``fit``/``evaluate``: per-sample values, averaged over the epoch.
+
+``"accuracy"`` (or ``"acc"``) is resolved the way Keras resolves it, from the shapes:
+binary accuracy when the output has one unit (``y_true == [ŷ > 0.5]``), sparse categorical when
+the targets are class ids, categorical (``argmax y == argmax ŷ``) otherwise. ``"mse"`` and
+``"mae"`` are the mean squared and absolute errors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["Metric", "get"]
+
+
+def _as_2d(a: np.ndarray) -> np.ndarray:
+    return a[:, None] if a.ndim == 1 else a
+
+
+def binary_accuracy(y_true, y_pred, threshold: float = 0.5):
+    y_true, y_pred = _as_2d(np.asarray(y_true)), _as_2d(np.asarray(y_pred))
+    return np.mean(y_true == (y_pred > threshold), axis=-1)
+
+
+def categorical_accuracy(y_true, y_pred):
+    return (np.argmax(y_true, axis=-1) == np.argmax(y_pred, axis=-1)).astype(np.float64)
+
+
+def sparse_categorical_accuracy(y_true, y_pred):
+    labels = np.asarray(y_true).reshape(-1)
+    return (labels == np.argmax(y_pred, axis=-1)).astype(np.float64)
+
+
+def accuracy(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_pred.ndim == 1 or y_pred.shape[-1] == 1:
+        return binary_accuracy(y_true, y_pred)
+    if y_true.ndim < y_pred.ndim or y_true.shape[-1] == 1:
+        return sparse_categorical_accuracy(y_true, y_pred)
+    return categorical_accuracy(y_true, y_pred)
+
+
+def mean_squared_error(y_true, y_pred):
+    y_true, y_pred = _as_2d(np.asarray(y_true)), _as_2d(np.asarray(y_pred))
+    return np.mean(np.square(y_pred - y_true), axis=-1)
+
+
+def mean_absolute_error(y_true, y_pred):
+    y_true, y_pred = _as_2d(np.asarray(y_true)), _as_2d(np.asarray(y_pred))
+    return np.mean(np.abs(y_pred - y_true), axis=-1)
+
+
+class Metric:
+    """A named per-sample function, averaged (sample-weighted) over an epoch."""
+
+    def __init__(self, name: str, fn):
+        self.name = name
+        self.fn = fn
+
+    def __call__(self, y_true, y_pred) -> np.ndarray:
+        return self.fn(y_true, y_pred)
+
+    def __repr__(self):
+        return f"Metric({self.name!r})"
+
+
+_BY_NAME = {
+    "accuracy": accuracy,
+    "acc": accuracy,
+    "binary_accuracy": binary_accuracy,
+    "categorical_accuracy": categorical_accuracy,
+    "sparse_categorical_accuracy": sparse_categorical_accuracy,
+    "mse": mean_squared_error,
+    "mean_squared_error": mean_squared_error,
+    "mae": mean_absolute_error,
+    "mean_absolute_error": mean_absolute_error,
+}
+
+
+def get(identifier) -> Metric:
+    """Return a metric from a Keras string name or a ``Metric``."""
+    if isinstance(identifier, Metric):
+        return identifier
+    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
+        return Metric(identifier, _BY_NAME[identifier.lower()])
+    raise ValueError(
+        f"Unknown metric. Each entry of `metrics` must be one of {sorted(_BY_NAME)}. "
+        f"Received: metrics entry {identifier!r}"
+    )

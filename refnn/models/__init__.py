@@ -1,0 +1,5 @@
+"""Models."""
+
+from refnn.models.sequential import Sequential
+
+__all__ = ["Sequential"]

@@ -1,0 +1,459 @@
+"""The Sequential model: a stack of layers, trained by backpropagation."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from refnn import losses as losses_module
+from refnn import metrics as metrics_module
+from refnn import optimizers as optimizers_module
+from refnn.callbacks import CallbackList, History, ProgressBar
+from refnn.layers.base import Layer
+from refnn.utils.data import batches
+from refnn.utils.validation import (
+    check_dtype,
+    check_finite_array,
+    check_float,
+    check_non_negative_int,
+    check_positive_int,
+)
+
+__all__ = ["Sequential"]
+
+
+class Sequential:
+    """A linear stack of layers — Keras's ``Sequential`` in NumPy.
+
+    Forward propagation runs the layers in order, each caching what its backward pass needs;
+    backpropagation runs them in reverse, each returning ``∂E/∂X`` for the layer below and
+    filling its own ``grads``. With a softmax (sigmoid) output and a categorical (binary)
+    crossentropy loss, the loss and its gradient are computed from the output layer's logits,
+    as Keras does on TensorFlow: ``∂E/∂Z = (softmax(Z) − Y)/N``.
+
+    Args:
+        layers: the layers, first to last.
+        input_dim: width of the input; the model is built now if given, else on the first
+            ``fit``/``build``.
+        seed: seeds the initial weights, the dropout masks (of layers without their own seed)
+            and the shuffling in ``fit``. Equal seeds give identical models and runs.
+        dtype: ``"float32"`` or ``"float64"``; parameters and computation use it throughout.
+        name: the model's name.
+    """
+
+    def __init__(self, layers=None, input_dim: int | None = None, seed: int | None = None,
+                 dtype="float64", name: str = "sequential"):
+        if seed is not None and (not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0):
+            raise ValueError(f"`seed` must be a non-negative integer or None. Received: seed={seed!r}")
+        self.seed = seed
+        self.dtype = check_dtype("dtype", dtype)
+        self.name = name
+        self.layers: list[Layer] = []
+        self.input_dim: int | None = None
+        self.built = False
+        self.optimizer = None
+        self.loss = None
+        self.metrics: list = []
+        self.stop_training = False
+        self.history: History | None = None
+        self._entropy = np.random.SeedSequence(seed).entropy
+        self._shuffle_rng = np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=(1,)))
+        if layers is not None:
+            if isinstance(layers, Layer) or not hasattr(layers, "__iter__"):
+                raise TypeError(f"`layers` must be a list of layers. Received: layers={layers!r}")
+            for layer in layers:
+                self.add(layer)
+        if input_dim is not None:
+            self.build(input_dim)
+
+    # ---- construction -------------------------------------------------------------------------
+    def add(self, layer: Layer) -> None:
+        """Append a layer (built at once if the model is already built)."""
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                f"Each layer must be a refnn.layers.Layer. Received: {layer!r} of type {type(layer).__name__}"
+            )
+        if layer.name is None:
+            prefix = layer.default_name_prefix()
+            taken = {other.name for other in self.layers}
+            i = 0
+            while f"{prefix}_{i}" in taken:
+                i += 1
+            layer.name = f"{prefix}_{i}"
+        elif any(other.name == layer.name for other in self.layers):
+            raise ValueError(f"Layer names must be unique in a model. Received a second layer named {layer.name!r}")
+        self.layers.append(layer)
+        if self.built:
+            self._build_layer(len(self.layers) - 1, self.layers[-2].output_dim if len(self.layers) > 1
+                              else self.input_dim)
+
+    def _build_layer(self, index: int, input_dim: int) -> int:
+        rng = np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=(0, index)))
+        return self.layers[index].build(input_dim, rng=rng, dtype=self.dtype)
+
+    def build(self, input_dim: int) -> None:
+        """Create every layer's parameters for inputs of width ``input_dim``."""
+        width = check_positive_int("input_dim", input_dim)
+        if not self.layers:
+            raise ValueError("The model has no layers. Add layers before building it.")
+        self.input_dim = width
+        for i in range(len(self.layers)):
+            width = self._build_layer(i, width)
+        self.built = True
+
+    @property
+    def output_dim(self) -> int:
+        self._require_built("output_dim")
+        return self.layers[-1].output_dim
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        """``{"<layer>/<param>": array}`` in Keras's weight order; the arrays are the live ones."""
+        return {f"{layer.name}/{key}": value for layer in self.layers for key, value in layer.params.items()}
+
+    def count_params(self) -> int:
+        return sum(layer.count_params() for layer in self.layers)
+
+    def compile(self, optimizer="sgd", loss=None, metrics=None) -> None:
+        """Set the optimizer (name or instance), the loss (Keras name or instance) and metrics."""
+        if loss is None:
+            raise ValueError("`loss` is required, e.g. loss=\"categorical_crossentropy\". Received: loss=None")
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = losses_module.get(loss)
+        if metrics is None:
+            metrics = []
+        if isinstance(metrics, (str, metrics_module.Metric)):
+            metrics = [metrics]
+        self.metrics = [metrics_module.get(m) for m in metrics]
+
+    @property
+    def fuses_loss_with_output(self) -> bool:
+        """True when the loss is computed from the output layer's logits (Keras's behaviour for
+        softmax + CCE/SCCE and sigmoid + BCE)."""
+        if self.loss is None or self.loss.fused_activation is None or not self.layers:
+            return False
+        last = self.layers[-1]
+        act = getattr(last, "activation", None)
+        return act is not None and act.name == self.loss.fused_activation and hasattr(last, "backward_from_logits")
+
+    # ---- the lecture's steps --------------------------------------------------------------------
+    def forward(self, x, training: bool = False) -> np.ndarray:
+        """Forward propagation; each layer caches what ``backward`` needs."""
+        return self._forward(self._check_x(x), training)
+
+    def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        for layer in self.layers:
+            x = layer.forward(x, training=training)
+        return x
+
+    def backward(self, dy) -> np.ndarray:
+        """Backpropagation of ``dy = ∂E/∂Y`` through every layer; returns ``∂E/∂X``."""
+        dy = np.asarray(dy, dtype=self.dtype)
+        for layer in reversed(self.layers):
+            dy = layer.backward(dy)
+        return dy
+
+    def _backward_from_loss(self, d: np.ndarray, fused: bool) -> np.ndarray:
+        layers = self.layers
+        if fused:
+            d = layers[-1].backward_from_logits(d)
+            layers = layers[:-1]
+        for layer in reversed(layers):
+            d = layer.backward(d)
+        return d
+
+    def regularization_loss(self) -> float:
+        """``Σ R(W)`` over every regularised parameter (Keras adds it unnormalised)."""
+        return sum(reg(layer.params[key]) for layer in self.layers for key, reg in layer.regularizers.items())
+
+    def _gradients(self) -> dict[str, np.ndarray]:
+        grads = {}
+        for layer in self.layers:
+            for key in layer.params:
+                g = layer.grads[key]
+                reg = layer.regularizers.get(key)
+                if reg is not None:
+                    g = g + reg.gradient(layer.params[key]).astype(self.dtype, copy=False)
+                grads[f"{layer.name}/{key}"] = g
+        return grads
+
+    def _loss_and_gradients(self, x, y, training=True, sample_weight=None):
+        y_pred = self._forward(x, training)
+        fused = self.fuses_loss_with_output
+        out = self.layers[-1].logits if fused else y_pred
+        loss, d_out = self.loss.value_and_gradient(y, out, sample_weight, from_logits=True if fused else None)
+        loss += self.regularization_loss()
+        self._backward_from_loss(d_out, fused)
+        return loss, self._gradients(), y_pred
+
+    def loss_and_gradients(self, x, y, training: bool = True, sample_weight=None):
+        """The total loss (regularisation included) and ``{path: ∂E/∂param}``.
+
+        Runs forward (in training mode by default), the loss, and backpropagation; the layers'
+        ``grads`` hold the data gradients, the returned dict adds the penalties' gradients.
+        """
+        self._require_compiled("loss_and_gradients")
+        x = self._check_x(x)
+        y = self._check_y(y, x.shape[0])
+        loss, grads, _ = self._loss_and_gradients(x, y, training, sample_weight)
+        return loss, grads
+
+    def train_step(self, x, y) -> float:
+        """One forward, backward and optimizer update on a batch; returns the batch loss
+        (computed with the weights before the update)."""
+        self._require_compiled("train_step")
+        x = self._check_x(x)
+        return self._train_batch(x, self._check_y(y, x.shape[0]))[0]
+
+    def _train_batch(self, x, y):
+        model_step = getattr(self.optimizer, "model_step", None)
+        if model_step is not None:  # Levenberg–Marquardt needs the whole model, not a gradient
+            return model_step(self, x, y)
+        loss, grads, y_pred = self._loss_and_gradients(x, y, True)
+        self.optimizer.apply(self.params, grads, loss=loss)
+        return loss, y_pred
+
+    # ---- fit / evaluate / predict ---------------------------------------------------------------
+    def fit(self, x, y, epochs: int = 1, batch_size: int | None = 32, shuffle: bool = True,
+            validation_split: float = 0.0, validation_data=None, callbacks=None, verbose: int = 1,
+            initial_epoch: int = 0) -> History:
+        """Train for ``epochs`` passes over the data, Keras's semantics.
+
+        * Batches are consecutive slices of the (shuffled) rows; the last batch holds
+          ``N mod batch_size`` rows and is a normal step (its loss averaged over its own size).
+          ``batch_size=1`` is stochastic, ``batch_size ≥ N`` batch gradient descent.
+        * ``shuffle=True`` draws a fresh permutation each epoch from the model's seeded generator.
+        * ``validation_split=v`` holds out the *last* ``N − ⌊N(1 − v)⌋`` rows, before shuffling.
+        * ``history["loss"]`` is the size-weighted mean of the batch losses (weights before each
+          update, regularisation included); ``val_*`` are computed with the end-of-epoch weights.
+        * Calling ``fit`` again continues from the current weights and optimizer state.
+
+        Returns:
+            the ``History`` (also ``model.history``).
+        """
+        self._require_compiled("fit")
+        epochs = check_non_negative_int("epochs", epochs)
+        initial_epoch = check_non_negative_int("initial_epoch", initial_epoch)
+        batch_size = 32 if batch_size is None else check_positive_int("batch_size", batch_size)
+        validation_split = check_float("validation_split", validation_split, low=0.0, high=1.0,
+                                       high_inclusive=False)
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError(f"`shuffle` must be a bool. Received: shuffle={shuffle!r}")
+        if verbose not in (0, 1, 2) or isinstance(verbose, bool):
+            raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
+        x = check_finite_array("x", x, ndim=2)
+        if not self.built:
+            self.build(x.shape[1])
+        x = self._check_x(x)
+        y = self._check_y(y, x.shape[0])
+        if validation_split and validation_data is not None:
+            raise ValueError("Pass either `validation_split` or `validation_data`, not both.")
+        if validation_split:
+            split_at = int(x.shape[0] * (1.0 - validation_split))
+            if split_at == 0 or split_at == x.shape[0]:
+                raise ValueError(
+                    f"`validation_split` leaves an empty training or validation set for {x.shape[0]} "
+                    f"rows. Received: validation_split={validation_split!r}"
+                )
+            x, x_val, y, y_val = x[:split_at], x[split_at:], y[:split_at], y[split_at:]
+        elif validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError(
+                    "`validation_data` must be a tuple (x_val, y_val). "
+                    f"Received: validation_data of type {type(validation_data).__name__}"
+                )
+            x_val = self._check_x(validation_data[0], "validation_data[0]")
+            y_val = self._check_y(validation_data[1], x_val.shape[0], "validation_data[1]")
+        else:
+            x_val = y_val = None
+        n = x.shape[0]
+        if self.optimizer.requires_full_batch and batch_size < n:
+            raise ValueError(
+                f"{type(self.optimizer).__name__} is a full-batch method: it needs the gradient of the "
+                f"whole training set. Use batch_size >= {n} (the number of training rows). "
+                f"Received: batch_size={batch_size}"
+            )
+
+        self.history = History()
+        steps = -(-n // batch_size)
+        user_callbacks = list(callbacks or [])
+        callback_list = CallbackList(
+            [self.history, *user_callbacks, ProgressBar(verbose)] if verbose else [self.history, *user_callbacks],
+            self, {"epochs": epochs, "steps": steps, "verbose": verbose},
+        )
+        self.stop_training = False
+        callback_list.on_train_begin({})
+        for epoch in range(initial_epoch, epochs):
+            callback_list.on_epoch_begin(epoch, {})
+            if shuffle:
+                order = self._shuffle_rng.permutation(n)
+                xs, ys = x[order], y[order]
+            else:
+                xs, ys = x, y
+            loss_sum, seen = 0.0, 0
+            metric_sums = [0.0] * len(self.metrics)
+            for step, rows in enumerate(batches(n, batch_size)):
+                callback_list.on_train_batch_begin(step, {})
+                xb, yb = xs[rows], ys[rows]
+                loss, y_pred = self._train_batch(xb, yb)
+                nb = xb.shape[0]
+                loss_sum += nb * loss
+                seen += nb
+                for i, metric in enumerate(self.metrics):
+                    metric_sums[i] += float(np.sum(metric(yb, y_pred)))
+                logs = {"loss": loss_sum / seen}
+                logs.update({m.name: s / seen for m, s in zip(self.metrics, metric_sums)})
+                callback_list.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            if x_val is not None:
+                val = self._evaluate(x_val, y_val, batch_size)
+                logs.update({f"val_{k}": v for k, v in val.items()})
+            callback_list.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        callback_list.on_train_end({})
+        return self.history
+
+    def _evaluate(self, x, y, batch_size) -> dict[str, float]:
+        loss_sum, metric_sums = 0.0, [0.0] * len(self.metrics)
+        fused = self.fuses_loss_with_output
+        penalty = self.regularization_loss()
+        for rows in batches(x.shape[0], batch_size):
+            xb, yb = x[rows], y[rows]
+            y_pred = self._forward(xb, training=False)
+            out = self.layers[-1].logits if fused else y_pred
+            value = self.loss.value_and_gradient(yb, out, from_logits=True if fused else None)[0]
+            loss_sum += xb.shape[0] * (value + penalty)
+            for i, metric in enumerate(self.metrics):
+                metric_sums[i] += float(np.sum(metric(yb, y_pred)))
+        n = x.shape[0]
+        result = {"loss": loss_sum / n}
+        result.update({m.name: s / n for m, s in zip(self.metrics, metric_sums)})
+        return result
+
+    def evaluate(self, x, y, batch_size: int | None = 32, verbose: int = 0) -> dict[str, float]:
+        """Loss (regularisation included) and metrics in inference mode, size-weighted over
+        batches as Keras reports them."""
+        self._require_compiled("evaluate")
+        batch_size = 32 if batch_size is None else check_positive_int("batch_size", batch_size)
+        x = self._check_x(x)
+        result = self._evaluate(x, self._check_y(y, x.shape[0]), batch_size)
+        if verbose:
+            print(" - ".join(f"{k}: {v:.4f}" for k, v in result.items()))
+        return result
+
+    def predict(self, x, batch_size: int | None = None) -> np.ndarray:
+        """Outputs in inference mode (dropout off), in batches of ``batch_size`` rows (all at once
+        if ``None``)."""
+        x = self._check_x(x)
+        if batch_size is None:
+            return self._forward(x, training=False)
+        batch_size = check_positive_int("batch_size", batch_size)
+        return np.concatenate([self._forward(x[rows], False) for rows in batches(x.shape[0], batch_size)])
+
+    # ---- weights -------------------------------------------------------------------------------
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of the parameters in Keras's order: ``[W0 (in, out), b0, W1, b1, ...]``."""
+        self._require_built("get_weights")
+        return [value.copy() for value in self.params.values()]
+
+    def set_weights(self, weights) -> None:
+        """Set every parameter from a list in ``get_weights`` order. Counts and shapes are checked
+        first: on a mismatch nothing is changed."""
+        self._require_built("set_weights")
+        params = self.params
+        weights = list(weights)
+        if len(weights) != len(params):
+            raise ValueError(
+                f"`weights` must hold {len(params)} arrays ({', '.join(params)}). "
+                f"Received: {len(weights)} arrays"
+            )
+        converted = []
+        for (path, current), new in zip(params.items(), weights):
+            new = check_finite_array(f"weights[{path!r}]", new, dtype=self.dtype)
+            if new.shape != current.shape:
+                raise ValueError(
+                    f"Shape mismatch for {path!r}: the model has {current.shape}. "
+                    f"Received: weights[{path!r}].shape={new.shape}"
+                )
+            converted.append(new)
+        for current, new in zip(params.values(), converted):
+            current[...] = new
+
+    # ---- presentation --------------------------------------------------------------------------
+    def summary(self, print_fn=print) -> str:
+        """A table of layers, output shapes and parameter counts (printed and returned)."""
+        rows = [("Layer (type)", "Output Shape", "Param #")]
+        for layer in self.layers:
+            out = f"(None, {layer.output_dim})" if layer.built else "?"
+            rows.append((f"{layer.name} ({type(layer).__name__})", out, str(layer.count_params())))
+        widths = [max(len(r[i]) for r in rows) + 2 for i in range(3)]
+        line = "─" * sum(widths)
+        text = [f'Model: "{self.name}"', line]
+        for i, row in enumerate(rows):
+            text.append("".join(cell.ljust(w) for cell, w in zip(row, widths)))
+            if i == 0:
+                text.append(line)
+        text += [line, f"Total params: {self.count_params()}", f"dtype: {self.dtype.name}"]
+        out = "\n".join(text)
+        print_fn(out)
+        return out
+
+    def __repr__(self) -> str:
+        inner = ", ".join(repr(layer) for layer in self.layers)
+        dim = f", input_dim={self.input_dim}" if self.input_dim else ""
+        return f"Sequential([{inner}]{dim}, dtype={self.dtype.name!r})"
+
+    # ---- input checks --------------------------------------------------------------------------
+    def _require_built(self, what: str) -> None:
+        if not self.built:
+            raise ValueError(
+                f"This model has not been built yet, so `{what}` cannot run. Pass `input_dim=` to "
+                "Sequential, call `model.build(input_dim)`, or call `fit` first."
+            )
+
+    def _require_compiled(self, what: str) -> None:
+        if self.loss is None or self.optimizer is None:
+            raise ValueError(f"You must call `compile(optimizer, loss)` before `{what}`.")
+
+    def _check_x(self, x, name: str = "x") -> np.ndarray:
+        self._require_built("predict" if name == "x" else name)
+        x = check_finite_array(name, x, dtype=self.dtype)
+        if x.ndim != 2 or x.shape[1] != self.input_dim:
+            raise ValueError(
+                f"`{name}` must have shape (N, {self.input_dim}) to match the model's input_dim="
+                f"{self.input_dim}. Received: {name}.shape={x.shape}"
+            )
+        return x
+
+    def _check_y(self, y, n: int, name: str = "y") -> np.ndarray:
+        y = check_finite_array(name, y)
+        if y.ndim == 0 or y.shape[0] != n:
+            raise ValueError(
+                f"`{name}` must have one row per row of x ({n}). Received: {name}.shape={y.shape}"
+            )
+        units = self.output_dim
+        if isinstance(self.loss, losses_module.SparseCategoricalCrossentropy):
+            if y.ndim == 2 and y.shape[1] == 1:
+                y = y[:, 0]
+            if y.ndim != 1:
+                raise ValueError(
+                    f"`{name}` must hold integer class ids, shape (N,) or (N, 1), for "
+                    f"sparse_categorical_crossentropy. Received: {name}.shape={y.shape}"
+                )
+            if y.size and (np.any(y != np.round(y)) or y.min() < 0 or y.max() >= units):
+                raise ValueError(
+                    f"`{name}` must hold integer class ids in [0, {units}). Received: values from "
+                    f"{y.min()!r} to {y.max()!r}"
+                )
+            return y.astype(np.int64)
+        if y.ndim == 1 and units == 1:
+            y = y[:, None]
+        if y.ndim != 2 or y.shape[1] != units:
+            raise ValueError(
+                f"`{name}` must have shape (N, {units}) to match the model's output units={units}. "
+                f"Received: {name}.shape={y.shape}"
+            )
+        return y.astype(self.dtype, copy=False)

@@ -1,0 +1,1 @@
+"""Utilities: parameter packing, gradient checks, data helpers, argument validation."""

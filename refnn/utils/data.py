@@ -1,0 +1,55 @@
+"""Data helpers: one-hot encoding, train/test splits, batch iteration."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from refnn.utils.validation import check_positive_int
+
+__all__ = ["one_hot", "train_test_split", "batches"]
+
+
+def one_hot(labels, num_classes: int | None = None, dtype="float64") -> np.ndarray:
+    """``one_hot([0, 2], 3) = [[1, 0, 0], [0, 0, 1]]``."""
+    labels = np.asarray(labels).reshape(-1)
+    if labels.size and (np.any(labels < 0) or np.any(labels != np.round(labels))):
+        raise ValueError(f"`labels` must be non-negative integers. Received: labels={labels!r}")
+    labels = labels.astype(np.int64)
+    k = int(labels.max()) + 1 if num_classes is None else check_positive_int("num_classes", num_classes)
+    if labels.size and labels.max() >= k:
+        raise ValueError(f"`labels` must be < num_classes={k}. Received: max label {labels.max()}")
+    out = np.zeros((labels.size, k), dtype=dtype)
+    out[np.arange(labels.size), labels] = 1
+    return out
+
+
+def train_test_split(x, y, test_size: float = 0.25, seed: int | None = None, stratify: bool = False):
+    """Shuffle with ``seed`` and split; ``stratify`` keeps the class proportions of ``y``
+    (class ids or one-hot)."""
+    x, y = np.asarray(x), np.asarray(y)
+    if not 0.0 < test_size < 1.0:
+        raise ValueError(f"`test_size` must be in (0, 1). Received: test_size={test_size!r}")
+    rng = np.random.default_rng(seed)
+    n = x.shape[0]
+    if stratify:
+        labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1)
+        test = []
+        for cls in np.unique(labels):
+            idx = rng.permutation(np.flatnonzero(labels == cls))
+            test.extend(idx[: int(round(len(idx) * test_size))])
+        test = np.sort(np.asarray(test, dtype=np.int64))
+        mask = np.ones(n, bool)
+        mask[test] = False
+        train = rng.permutation(np.flatnonzero(mask))
+        test = rng.permutation(test)
+    else:
+        order = rng.permutation(n)
+        n_test = int(round(n * test_size))
+        test, train = order[:n_test], order[n_test:]
+    return x[train], x[test], y[train], y[test]
+
+
+def batches(n: int, batch_size: int):
+    """Yield ``slice`` objects of consecutive batches; the last may be smaller (Keras)."""
+    for start in range(0, n, batch_size):
+        yield slice(start, min(start + batch_size, n))

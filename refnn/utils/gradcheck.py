@@ -1,0 +1,77 @@
+"""Central finite differences against analytic gradients.
+
+``∂E/∂w_i ≈ (E(w + h e_i) − E(w − h e_i)) / 2h`` for every entry of the packed parameter vector
+(and of the input, for ``dE/dX``). Truncation error is O(h²): with h = 1e-6 in float64 the relative
+error of a smooth loss is ~1e-8, well inside the 1e-6 contract.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from refnn.utils.packing import ParamPacker
+
+__all__ = ["numerical_gradient", "relative_error", "check_model_gradients", "check_layer_gradients"]
+
+
+def relative_error(analytic: np.ndarray, numeric: np.ndarray, tiny: float = 1e-12) -> float:
+    """``max |a − n| / max(|a|, |n|, tiny)`` elementwise, then the maximum."""
+    a, n = np.asarray(analytic, np.float64), np.asarray(numeric, np.float64)
+    if a.size == 0:
+        return 0.0
+    return float(np.max(np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), tiny)))
+
+
+def numerical_gradient(f: Callable[[], float], array: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """Central differences of ``f()`` with respect to ``array``, which is perturbed in place
+    (and restored)."""
+    grad = np.zeros(array.shape, dtype=np.float64)
+    flat, gflat = array.reshape(-1), grad.reshape(-1)
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + h
+        plus = f()
+        flat[i] = old - h
+        minus = f()
+        flat[i] = old
+        gflat[i] = (plus - minus) / (2 * h)
+    return grad
+
+
+def check_model_gradients(model, x, y, h: float = 1e-6) -> dict[str, float]:
+    """Relative error of ``model.loss_and_gradients`` against finite differences, per path.
+
+    The model must be float64 and deterministic (dropout off or a ``fixed_mask`` set).
+    """
+    _, grads = model.loss_and_gradients(x, y)
+    params = model.params
+    packer = ParamPacker(params)
+    w = packer.pack(params)
+
+    def loss_at() -> float:
+        packer.assign(params, w)
+        return model.loss_and_gradients(x, y)[0]
+
+    numeric = numerical_gradient(loss_at, w, h)
+    packer.assign(params, w)
+    numeric = packer.unpack(numeric)
+    return {path: relative_error(grads[path], numeric[path]) for path in packer.paths}
+
+
+def check_layer_gradients(layer, x: np.ndarray, h: float = 1e-6, seed: int = 0) -> dict[str, float]:
+    """Relative errors of one layer's ``backward`` (``dX`` and every parameter) for the scalar
+    ``E = Σ Y ⊙ R`` with a fixed random ``R``, so ``dY = R``."""
+    rng = np.random.default_rng(seed)
+    r = rng.standard_normal(layer.forward(x, training=True).shape)
+
+    def energy() -> float:
+        return float(np.sum(layer.forward(x, training=True) * r))
+
+    layer.forward(x, training=True)
+    dx = layer.backward(r)
+    errors = {"dX": relative_error(dx, numerical_gradient(energy, x, h))}
+    for name, param in layer.params.items():
+        errors[name] = relative_error(layer.grads[name], numerical_gradient(energy, param, h))
+    return errors

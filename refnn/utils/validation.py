@@ -1,0 +1,117 @@
+"""Argument checks shared by every public constructor and entry point.
+
+Every message names the argument and echoes the value, in Keras's form::
+
+    ValueError: `units` must be a positive integer. Received: units=0
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "check_positive_int",
+    "check_non_negative_int",
+    "check_float",
+    "check_dtype",
+    "check_finite_array",
+    "check_no_unknown_kwargs",
+]
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_positive_int(name: str, value) -> int:
+    """Return ``value`` as ``int`` if it is an integer >= 1, else raise."""
+    if not _is_int(value) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    return int(value)
+
+
+def check_non_negative_int(name: str, value) -> int:
+    """Return ``value`` as ``int`` if it is an integer >= 0, else raise."""
+    if not _is_int(value) or value < 0:
+        raise ValueError(f"`{name}` must be a non-negative integer. Received: {name}={value!r}")
+    return int(value)
+
+
+def check_float(
+    name: str,
+    value,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+) -> float:
+    """Return ``value`` as ``float`` if it is a finite real number inside the interval.
+
+    Raises:
+        ValueError: naming ``name``, the interval and the value received.
+    """
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
+    if ok and low is not None:
+        ok = value >= low if low_inclusive else value > low
+    if ok and high is not None:
+        ok = value <= high if high_inclusive else value < high
+    if not ok:
+        lo = "-inf" if low is None else repr(low)
+        hi = "inf" if high is None else repr(high)
+        interval = ("[" if low_inclusive and low is not None else "(") + f"{lo}, {hi}" + (
+            "]" if high_inclusive and high is not None else ")"
+        )
+        raise ValueError(f"`{name}` must be a float in {interval}. Received: {name}={value!r}")
+    return float(value)
+
+
+def check_dtype(name: str, value) -> np.dtype:
+    """Accept ``"float32"`` or ``"float64"`` (or the NumPy types) and return the dtype."""
+    try:
+        dtype = np.dtype(value)
+    except TypeError:
+        dtype = None
+    if dtype not in (np.dtype("float32"), np.dtype("float64")):
+        raise ValueError(f'`{name}` must be "float32" or "float64". Received: {name}={value!r}')
+    return dtype
+
+
+def check_finite_array(name: str, value, dtype=None, ndim: int | None = None) -> np.ndarray:
+    """Convert ``value`` to an array and refuse non-numeric data, NaN and inf.
+
+    Args:
+        name: the argument's name, for the message.
+        value: anything ``np.asarray`` accepts.
+        dtype: the dtype to convert to (``None`` keeps the array's own).
+        ndim: the required number of dimensions, if any.
+    """
+    try:
+        arr = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"`{name}` must be a numeric array. Received: {name} of type "
+            f"{type(value).__name__} ({exc})"
+        ) from None
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+        raise TypeError(f"`{name}` must be a numeric array. Received: {name} with dtype={arr.dtype}")
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(
+            f"`{name}` must be a {ndim}-D array. Received: {name} with shape={arr.shape}"
+        )
+    if np.issubdtype(arr.dtype, np.inexact) and not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(
+            f"`{name}` must contain only finite values. Received: {name}[{', '.join(map(str, bad))}]"
+            f"={arr[tuple(bad)]!r}"
+        )
+    return arr
+
+
+def check_no_unknown_kwargs(owner: str, kwargs: dict) -> None:
+    """Refuse keyword arguments a constructor does not know (Keras does the same)."""
+    if kwargs:
+        names = ", ".join(sorted(kwargs))
+        raise TypeError(f"{owner} got unexpected keyword argument(s): {names}. Received: {kwargs!r}")
