@@ -343,7 +343,7 @@ class SparseCategoricalCrossentropy(Loss):
             raise ValueError(f"`y_true` must contain finite class ids. Received: y_true={labels!r}")
         ids = labels.astype(np.int64)
         if labels.size and (np.any(ids != labels) or ids.min() < 0 or ids.max() >= k):
-            bad = labels[(ids != labels) | (ids < 0) | (ids >= k)][0]
+            bad = labels[(ids != labels) | (ids < 0) | (ids >= k)][0].item()
             raise ValueError(
                 f"`y_true` must contain integer class ids in [0, {k}). Received: y_true value {bad!r}"
             )

@@ -57,6 +57,8 @@ class Sequential:
         self.metrics: list = []
         self.stop_training = False
         self.history: History | None = None
+        #: ``{layer name: ∂E/∂(layer input)}`` from the last backpropagation of a loss
+        self.input_gradients: dict[str, np.ndarray] = {}
         self._entropy = np.random.SeedSequence(seed).entropy
         self._shuffle_rng = np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=(1,)))
         if layers is not None:
@@ -158,9 +160,11 @@ class Sequential:
         layers = self.layers
         if fused:
             d = layers[-1].backward_from_logits(d)
+            self.input_gradients[layers[-1].name] = d
             layers = layers[:-1]
         for layer in reversed(layers):
             d = layer.backward(d)
+            self.input_gradients[layer.name] = d
         return d
 
     def regularization_loss(self) -> float:
@@ -446,7 +450,7 @@ class Sequential:
             if y.size and (np.any(y != np.round(y)) or y.min() < 0 or y.max() >= units):
                 raise ValueError(
                     f"`{name}` must hold integer class ids in [0, {units}). Received: values from "
-                    f"{y.min()!r} to {y.max()!r}"
+                    f"{y.min().item()!r} to {y.max().item()!r}"
                 )
             return y.astype(np.int64)
         if y.ndim == 1 and units == 1:

@@ -105,7 +105,7 @@ def check_finite_array(name: str, value, dtype=None, ndim: int | None = None) ->
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise ValueError(
             f"`{name}` must contain only finite values. Received: {name}[{', '.join(map(str, bad))}]"
-            f"={arr[tuple(bad)]!r}"
+            f"={arr[tuple(bad)].item()!r}"
         )
     return arr
 
