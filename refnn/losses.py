@@ -36,6 +36,11 @@ Keras rules reproduced (see ``reference/keras_numerics.md`` §4):
   confident wrong prediction costs its full ``logsumexp(z) − z_y`` (60.0 for logits
   ``[30, 0, −30]``, target 2) instead of the clipped ``−log 1e-7 = 16.118``.
   ``fused_activation`` names the activation a loss fuses with.
+* Keras quirk *not* reproduced: Keras attaches the logits to sigmoid *and* softmax outputs and
+  every crossentropy uses them, so in Keras a sigmoid output with CCE computes the *softmax*
+  crossentropy of the sigmoid's input (and softmax + BCE the sigmoid crossentropy of the
+  softmax's input). refnn fuses only the matching pairs and evaluates a mismatched pair on the
+  probabilities the model outputs; ``tests/keras/test_core_parity.py`` pins the difference.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ meaningless for entries that are zero up to cancellation, e.g. a bias gradient t
 
 from __future__ import annotations
 
+import json
+import os
+
 import numpy as np
 import pytest
 
@@ -42,6 +45,21 @@ def assert_named_close(mine: dict, theirs: dict, rtol: float, what: str = "") ->
     """
     errors = {}
     previous = None
+    try:
+        return _compare_in_order(mine, theirs, rtol, what, errors, previous)
+    finally:
+        _record(what, errors)
+
+
+def _record(what: str, errors: dict) -> None:
+    """With ``REFNN_RECORD_ERRORS=path``, append the measured errors as JSON lines (for reports)."""
+    path = os.environ.get("REFNN_RECORD_ERRORS")
+    if path and errors:
+        with open(path, "a") as fh:
+            fh.write(json.dumps({"what": what, "errors": errors}) + "\n")
+
+
+def _compare_in_order(mine, theirs, rtol, what, errors, previous):
     for name, reference in theirs.items():
         if name not in mine:
             raise AssertionError(f"{what}: quantity {name!r} missing on refnn's side")
