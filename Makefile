@@ -24,8 +24,7 @@ keras: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest -q tests/keras
 
 demo: $(STAMP)
-	$(PY) -m refnn.demo
-	TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/refnn-compare
+	$(PY) -m comparisons.demo
 
 compare: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/refnn-compare
