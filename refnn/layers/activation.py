@@ -30,10 +30,10 @@ class Activation(Layer):
         self._y = self.activation(x)
         return self._y
 
-    def backward(self, dy):
+    def backward(self, dy, need_input_grad=True):
         return self.activation.backward(self._x, self._y, dy)
 
-    def backward_from_logits(self, dx):
+    def backward_from_logits(self, dx, need_input_grad=True):
         return dx
 
     def get_config(self):

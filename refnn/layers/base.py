@@ -58,7 +58,9 @@ class Layer:
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
+    def backward(self, dy: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        """Return ``∂E/∂X`` from ``dy = ∂E/∂Y`` and fill ``grads``. Layers with weights may skip
+        the input gradient when ``need_input_grad`` is False (and return ``None``)."""
         raise NotImplementedError
 
     def count_params(self) -> int:

@@ -86,15 +86,19 @@ class Dense(Layer):
         self._y = self.activation(z)
         return self._y
 
-    def backward(self, dy):
-        return self.backward_from_logits(self.activation.backward(self._z, self._y, dy))
+    def backward(self, dy, need_input_grad: bool = True):
+        return self.backward_from_logits(self.activation.backward(self._z, self._y, dy), need_input_grad)
 
-    def backward_from_logits(self, dz):
-        """Backward pass from ``dZ = ∂E/∂Z``: fills ``grads``, returns ``∂E/∂X``."""
+    def backward_from_logits(self, dz, need_input_grad: bool = True):
+        """Backward pass from ``dZ = ∂E/∂Z``: fills ``grads``, returns ``∂E/∂X``.
+
+        ``need_input_grad=False`` skips ``dZ Wᵀ`` and returns ``None``: the first layer of a model
+        in training has no use for it, and that product costs as much as the layer's forward pass.
+        """
         self.grads["kernel"] = self._x.T @ dz
         if self.use_bias:
             self.grads["bias"] = dz.sum(axis=0)
-        return dz @ self.params["kernel"].T
+        return dz @ self.params["kernel"].T if need_input_grad else None
 
     def get_config(self):
         return {

@@ -60,7 +60,7 @@ class Dropout(Layer):
         self._mask = keep * x.dtype.type(1.0 / (1.0 - self.rate))
         return x * self._mask
 
-    def backward(self, dy):
+    def backward(self, dy, need_input_grad=True):
         return dy if self._mask is None else dy * self._mask
 
     def get_config(self):

@@ -101,7 +101,9 @@ def check_finite_array(name: str, value, dtype=None, ndim: int | None = None) ->
         raise ValueError(
             f"`{name}` must be a {ndim}-D array. Received: {name} with shape={arr.shape}"
         )
-    if np.issubdtype(arr.dtype, np.inexact) and not np.all(np.isfinite(arr)):
+    # One summation pass finds NaN/inf (they propagate); only a non-finite sum — or an overflow of
+    # huge finite values — pays for the element-wise scan that locates the culprit.
+    if np.issubdtype(arr.dtype, np.inexact) and not np.isfinite(arr.sum()) and not np.all(np.isfinite(arr)):
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise ValueError(
             f"`{name}` must contain only finite values. Received: {name}[{', '.join(map(str, bad))}]"
