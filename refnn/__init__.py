@@ -9,9 +9,11 @@
 
 from refnn import activations, callbacks, initializers, layers, losses, metrics, optimizers, regularizers
 from refnn.models.sequential import Sequential
+from refnn.utils.io import load_model
 
 __all__ = [
     "Sequential",
+    "load_model",
     "activations",
     "callbacks",
     "initializers",

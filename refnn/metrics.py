@@ -51,11 +51,18 @@ def mean_absolute_error(y_true, y_pred):
 
 
 class Metric:
-    """A named per-sample function, averaged (sample-weighted) over an epoch."""
+    """A named per-sample function, averaged (sample-weighted) over an epoch.
 
-    def __init__(self, name: str, fn):
+    ``direction`` is ``"up"`` (accuracies: higher is better), ``"down"`` (errors) or ``None``
+    (unknown); ``EarlyStopping(mode="auto")`` reads it, as Keras reads ``Metric._direction``.
+    """
+
+    def __init__(self, name: str, fn, direction: str | None = None):
+        if direction not in ("up", "down", None):
+            raise ValueError(f'`direction` must be "up", "down" or None. Received: direction={direction!r}')
         self.name = name
         self.fn = fn
+        self.direction = direction
 
     def __call__(self, y_true, y_pred) -> np.ndarray:
         return self.fn(y_true, y_pred)
@@ -76,13 +83,16 @@ _BY_NAME = {
     "mean_absolute_error": mean_absolute_error,
 }
 
+_ACCURACIES = (accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy)
+
 
 def get(identifier) -> Metric:
     """Return a metric from a Keras string name or a ``Metric``."""
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
-        return Metric(identifier, _BY_NAME[identifier.lower()])
+        fn = _BY_NAME[identifier.lower()]
+        return Metric(identifier, fn, "up" if fn in _ACCURACIES else "down")
     raise ValueError(
         f"Unknown metric. Each entry of `metrics` must be one of {sorted(_BY_NAME)}. "
         f"Received: metrics entry {identifier!r}"

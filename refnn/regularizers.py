@@ -14,6 +14,12 @@ For plain SGD, ``L2(λ)`` is the same as decoupled ``weight_decay = 2λ``.
 
 String identifiers follow Keras: ``"l1"`` → ``L1(0.01)``, ``"l2"`` → ``L2(0.01)``,
 ``"l1l2"`` → ``L1L2(0, 0)`` (Keras's defaults, i.e. no penalty).
+
+Keras in float64 mode still rounds the coefficients through float32 (``L2(0.01)`` penalises with
+``float32(0.01) = 0.009999999776482582``); refnn uses the value given. Measured: 20 epochs of SGD
+on a 4-8-2 MLP with ``L2(0.01)`` differ from Keras float64 by 3.7e-9 relative; with
+``L2(float(np.float32(0.01)))``, or a coefficient float32 holds exactly (``2**-7``), by 8e-16
+(``tests/keras/test_regularization_parity.py``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ from refnn import metrics as metrics_module
 from refnn import optimizers as optimizers_module
 from refnn.callbacks import CallbackList, History, ProgressBar
 from refnn.layers.base import Layer
-from refnn.utils.data import batches
+from refnn.utils import io
+from refnn.utils.data import batches, shuffled_batches
 from refnn.utils.validation import (
     check_dtype,
     check_finite_array,
@@ -123,6 +124,9 @@ class Sequential:
             raise ValueError("`loss` is required, e.g. loss=\"categorical_crossentropy\". Received: loss=None")
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = losses_module.get(loss)
+        check_loss = getattr(self.optimizer, "check_loss", None)
+        if check_loss is not None:  # e.g. Levenberg–Marquardt refuses a non-sum-of-squares loss
+            check_loss(self.loss)
         if metrics is None:
             metrics = []
         if isinstance(metrics, (str, metrics_module.Metric)):
@@ -156,15 +160,19 @@ class Sequential:
             dy = layer.backward(dy)
         return dy
 
-    def _backward_from_loss(self, d: np.ndarray, fused: bool) -> np.ndarray:
-        layers = self.layers
-        if fused:
-            d = layers[-1].backward_from_logits(d)
-            self.input_gradients[layers[-1].name] = d
-            layers = layers[:-1]
-        for layer in reversed(layers):
-            d = layer.backward(d)
-            self.input_gradients[layer.name] = d
+    def _backward_from_loss(self, d: np.ndarray, fused: bool, need_input_grad: bool = True):
+        """Backpropagate ``∂E/∂(output)`` (``∂E/∂Z`` of the output layer when ``fused``).
+
+        ``need_input_grad=False`` (training) lets the first layer skip ``∂E/∂X``.
+        """
+        self.input_gradients = {}
+        last = len(self.layers) - 1
+        for i in range(last, -1, -1):
+            layer = self.layers[i]
+            need = need_input_grad or i > 0
+            d = layer.backward_from_logits(d, need) if fused and i == last else layer.backward(d, need)
+            if d is not None:
+                self.input_gradients[layer.name] = d
         return d
 
     def regularization_loss(self) -> float:
@@ -182,13 +190,13 @@ class Sequential:
                 grads[f"{layer.name}/{key}"] = g
         return grads
 
-    def _loss_and_gradients(self, x, y, training=True, sample_weight=None):
+    def _loss_and_gradients(self, x, y, training=True, sample_weight=None, need_input_grad=True):
         y_pred = self._forward(x, training)
         fused = self.fuses_loss_with_output
         out = self.layers[-1].logits if fused else y_pred
         loss, d_out = self.loss.value_and_gradient(y, out, sample_weight, from_logits=True if fused else None)
         loss += self.regularization_loss()
-        self._backward_from_loss(d_out, fused)
+        self._backward_from_loss(d_out, fused, need_input_grad)
         return loss, self._gradients(), y_pred
 
     def loss_and_gradients(self, x, y, training: bool = True, sample_weight=None):
@@ -214,7 +222,7 @@ class Sequential:
         model_step = getattr(self.optimizer, "model_step", None)
         if model_step is not None:  # Levenberg–Marquardt needs the whole model, not a gradient
             return model_step(self, x, y)
-        loss, grads, y_pred = self._loss_and_gradients(x, y, True)
+        loss, grads, y_pred = self._loss_and_gradients(x, y, True, need_input_grad=False)
         self.optimizer.apply(self.params, grads, loss=loss)
         return loss, y_pred
 
@@ -282,24 +290,23 @@ class Sequential:
         self.history = History()
         steps = -(-n // batch_size)
         user_callbacks = list(callbacks or [])
+        # Keras's order: the user's callbacks, then History, then the progress bar (unless the
+        # user passed one), so History records what the callbacks wrote into the logs
+        defaults = [self.history]
+        if verbose and not any(isinstance(cb, ProgressBar) for cb in user_callbacks):
+            defaults.append(ProgressBar(verbose))
         callback_list = CallbackList(
-            [self.history, *user_callbacks, ProgressBar(verbose)] if verbose else [self.history, *user_callbacks],
-            self, {"epochs": epochs, "steps": steps, "verbose": verbose},
+            [*user_callbacks, *defaults], self, {"epochs": epochs, "steps": steps, "verbose": verbose},
         )
         self.stop_training = False
         callback_list.on_train_begin({})
         for epoch in range(initial_epoch, epochs):
             callback_list.on_epoch_begin(epoch, {})
-            if shuffle:
-                order = self._shuffle_rng.permutation(n)
-                xs, ys = x[order], y[order]
-            else:
-                xs, ys = x, y
+            order = self._shuffle_rng.permutation(n) if shuffle else None
             loss_sum, seen = 0.0, 0
             metric_sums = [0.0] * len(self.metrics)
-            for step, rows in enumerate(batches(n, batch_size)):
+            for step, (xb, yb) in enumerate(shuffled_batches(x, y, batch_size, order)):
                 callback_list.on_train_batch_begin(step, {})
-                xb, yb = xs[rows], ys[rows]
                 loss, y_pred = self._train_batch(xb, yb)
                 nb = xb.shape[0]
                 loss_sum += nb * loss
@@ -385,6 +392,21 @@ class Sequential:
             converted.append(new)
         for current, new in zip(params.values(), converted):
             current[...] = new
+
+    def save_weights(self, path) -> None:
+        """Write every parameter to a ``.npz`` file, keyed by its path (``"dense_0/kernel"``);
+        atomically: a crash never leaves a half-written file where a good one stood."""
+        io.save_weights(self, path)
+
+    def load_weights(self, path) -> None:
+        """Load parameters saved by ``save_weights`` (or ``save``). Names and shapes must match
+        the model exactly; otherwise nothing is changed and the first mismatch is reported."""
+        io.load_weights(self, path)
+
+    def save(self, path) -> None:
+        """Save architecture (JSON), compile configuration and weights to one archive;
+        ``refnn.load_model(path)`` rebuilds the model."""
+        io.save_model(self, path)
 
     # ---- presentation --------------------------------------------------------------------------
     def summary(self, print_fn=print) -> str:

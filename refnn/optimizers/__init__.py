@@ -1,23 +1,67 @@
-"""Optimizers: one file per algorithm; ``get(name)`` by name."""
+"""Optimizers: one file per algorithm; ``get(name, convention=...)`` by name."""
 
-from refnn.optimizers import schedules
+from refnn.optimizers import conventions, schedules
+from refnn.optimizers.adadelta import Adadelta
+from refnn.optimizers.adagrad import Adagrad
+from refnn.optimizers.adam import Adam
+from refnn.optimizers.adamax import Adamax
+from refnn.optimizers.adamw import AdamW
 from refnn.optimizers.base import Optimizer
+from refnn.optimizers.levenberg_marquardt import LevenbergMarquardt
+from refnn.optimizers.nadam import Nadam
+from refnn.optimizers.quickprop import Quickprop
+from refnn.optimizers.rmsprop import RMSprop
+from refnn.optimizers.rprop import Rprop
 from refnn.optimizers.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "schedules", "get"]
+__all__ = [
+    "Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax", "Nadam",
+    "Rprop", "Quickprop", "LevenbergMarquardt", "schedules", "conventions", "get",
+]
 
-_BY_NAME = {"sgd": SGD}
+#: name → class; a new optimizer registers here (names are lower case)
+_BY_NAME = {
+    "sgd": SGD,
+    "momentum": SGD,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+    "adamw": AdamW,
+    "adagrad": Adagrad,
+    "adadelta": Adadelta,
+    "adamax": Adamax,
+    "nadam": Nadam,
+    "rprop": Rprop,
+    "quickprop": Quickprop,
+    "levenbergmarquardt": LevenbergMarquardt,
+    "levenberg_marquardt": LevenbergMarquardt,
+    "lm": LevenbergMarquardt,
+}
 
 
 def get(identifier, convention: str = "keras") -> Optimizer:
-    """Return an optimizer from a name (``"sgd"``, ...) or an instance."""
+    """Return an optimizer from a name, a ``{"class_name", "config"}`` dict or an instance.
+
+    Args:
+        identifier: ``"adam"``, ``"Adam"``, ... (case-insensitive), a serialized optimizer
+            ``{"class_name": "Adam", "config": {...}}``, or an ``Optimizer`` (returned as is).
+        convention: ``"keras"`` (Keras's defaults) or ``"textbook"`` (the lecture's forms, see
+            ``conventions``); used for names only.
+    """
     if isinstance(identifier, Optimizer):
         return identifier
-    if convention not in ("keras", "textbook"):
-        raise ValueError(f'`convention` must be "keras" or "textbook". Received: convention={convention!r}')
-    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
-        return _BY_NAME[identifier.lower()]()
+    if convention not in conventions.CONVENTIONS:
+        raise ValueError(
+            f"`convention` must be one of {list(conventions.CONVENTIONS)}. "
+            f"Received: convention={convention!r}"
+        )
+    if isinstance(identifier, dict) and "class_name" in identifier:
+        name = str(identifier["class_name"]).lower()
+        if name in _BY_NAME:
+            return _BY_NAME[name].from_config(identifier.get("config", {}))
+    elif isinstance(identifier, str) and identifier.lower() in _BY_NAME:
+        name = identifier.lower()
+        return _BY_NAME[name](**conventions.CONVENTIONS[convention].get(name, {}))
     raise ValueError(
-        f"Unknown optimizer. `optimizer` must be one of {sorted(_BY_NAME)} or an Optimizer "
-        f"instance. Received: optimizer={identifier!r}"
+        f"Unknown optimizer. `optimizer` must be one of {sorted(_BY_NAME)}, a dict with "
+        f"'class_name' and 'config', or an Optimizer instance. Received: optimizer={identifier!r}"
     )

@@ -4,16 +4,30 @@
 
 1. gradient clipping — at most one of
    ``clipnorm`` (per tensor: ``g ← g·c / max(‖g‖₂, c)``),
-   ``global_clipnorm`` (all tensors: ``g ← g·c·min(1/‖G‖₂, 1/c)``),
+   ``global_clipnorm`` (all tensors: ``g ← g·c·min(1/‖G‖₂, 1/c)``; a non-finite ``‖G‖₂`` gives NaN),
    ``clipvalue`` (``g ← clip(g, −c, c)``);
-2. decoupled weight decay, if ``weight_decay`` is set: ``W ← W − W·wd·lr`` for every parameter,
-   *before* the step (this is not an L2 penalty: adaptive methods do not rescale it);
+2. decoupled weight decay, if ``weight_decay`` is set: ``W ← W − W·wd·lr`` for every parameter
+   that has a gradient, *before* the step (this is not an L2 penalty: adaptive methods do not
+   rescale it);
 3. the algorithm's rule, ``update_step`` per parameter, with the current learning rate
    ``lr = schedule(iterations)`` (the first update uses ``schedule(0)``);
 4. ``iterations += 1``.
 
 State is keyed by the parameter's path (``"dense_0/kernel"``), so one optimizer serves any number
-of layers without mixing their state. Parameters are updated in place.
+of layers without mixing their state. Parameters are updated in place, in their own dtype (a
+float32 parameter stays float32; gradients are cast to it, as Keras casts them to the variable's
+dtype).
+
+Keras's float32 constants
+-------------------------
+In float64 mode Keras still rounds some hyper-parameters through float32, because a Python float
+that goes through ``ops.cast`` becomes a float32 tensor first (keras_numerics.md §9): SGD's
+``momentum``, the β's inside Adam/Adamax/Nadam's bias-correction powers, the weight-decay factor,
+Adagrad's initial accumulator, and every learning-rate *schedule* (computed in float32).
+``keras_float32_constants=True`` makes a refnn optimizer do exactly the same, and nothing else:
+each optimizer's docstring lists the constants it rounds. It is off by default (refnn uses the
+exact values); the bridge switches it on when it builds a twin of a Keras optimizer. In float32
+mode it only changes how a schedule is evaluated (in float32, as Keras does).
 """
 
 from __future__ import annotations
@@ -23,7 +37,21 @@ import numpy as np
 from refnn.optimizers import schedules
 from refnn.utils.validation import check_float, check_no_unknown_kwargs
 
-__all__ = ["Optimizer"]
+__all__ = ["Optimizer", "check_bool", "check_choice"]
+
+
+def check_bool(name: str, value) -> bool:
+    """Return ``value`` as ``bool`` if it is one, else raise a ``TypeError`` naming ``name``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be a bool. Received: {name}={value!r}")
+    return bool(value)
+
+
+def check_choice(name: str, value, choices) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise a ``ValueError`` naming ``name``."""
+    if value not in choices:
+        raise ValueError(f"`{name}` must be one of {list(choices)}. Received: {name}={value!r}")
+    return value
 
 
 class Optimizer:
@@ -31,10 +59,18 @@ class Optimizer:
     ``get_config``.
 
     Args:
-        learning_rate: a positive float or a ``schedules.LearningRateSchedule``.
+        learning_rate: a positive float, a ``schedules.LearningRateSchedule`` (called with the
+            step, ``iterations``) or a callable with no arguments (Keras calls plain callables
+            without the step).
         weight_decay: decoupled weight decay factor ``wd`` (``W ← W − W·wd·lr``), or ``None``.
         clipnorm, clipvalue, global_clipnorm: gradient clipping (at most one).
+        keras_float32_constants: round the constants Keras rounds through float32 (see the
+            module docstring); for exact twins of Keras float64 runs.
         name: a name for ``repr`` and configs.
+
+    Attributes:
+        iterations: the number of updates applied so far (Keras's ``iterations``).
+        state: ``{path: {slot name: ndarray}}``, created on the first ``apply`` (or ``build``).
     """
 
     name = "optimizer"
@@ -49,13 +85,12 @@ class Optimizer:
         clipnorm: float | None = None,
         clipvalue: float | None = None,
         global_clipnorm: float | None = None,
+        keras_float32_constants: bool = False,
         name: str | None = None,
         **kwargs,
     ):
         check_no_unknown_kwargs(type(self).__name__, kwargs)
-        if isinstance(learning_rate, schedules.LearningRateSchedule) or (
-            callable(learning_rate) and not isinstance(learning_rate, (int, float))
-        ):
+        if callable(learning_rate):
             self.learning_rate = learning_rate
         else:
             self.learning_rate = check_float("learning_rate", learning_rate, low=0.0, low_inclusive=False)
@@ -74,43 +109,70 @@ class Optimizer:
         self.clipnorm = None if clipnorm is None else float(clipnorm)
         self.clipvalue = None if clipvalue is None else float(clipvalue)
         self.global_clipnorm = None if global_clipnorm is None else float(global_clipnorm)
+        self.keras_float32_constants = check_bool("keras_float32_constants", keras_float32_constants)
         if name is not None:
             self.name = name
         self.iterations = 0
         self.state: dict[str, dict[str, np.ndarray]] = {}
+        # scratch arrays per path, reused every step (not state: never read across steps)
+        self._work: dict[str, dict[str, np.ndarray]] = {}
 
     # ---- the pipeline ---------------------------------------------------------------------------
     def apply(self, params: dict, grads: dict, loss: float | None = None) -> None:
         """Update ``params`` in place from ``grads`` (both ``{path: ndarray}``).
 
         Args:
-            params: the parameters, updated in place.
-            grads: their gradients; a path missing here is left untouched (Keras drops ``None``
-                gradients).
+            params: the parameters (float ndarrays), updated in place.
+            grads: their gradients; a path missing here is left untouched, not even decayed
+                (Keras drops ``None`` gradients before clipping and decay).
             loss: the loss at ``params`` before the update; used by iRprop+ only.
         """
+        if not grads:  # Keras: an empty list of gradients is a no-op (the counter stays)
+            return
         unknown = [path for path in grads if path not in params]
         if unknown:
             raise ValueError(
                 f"`grads` has paths that are not in `params`: {unknown}. "
                 f"Received params paths: {list(params)}"
             )
+        cast = {}
         for path, grad in grads.items():
-            if np.shape(grad) != np.shape(params[path]):
+            param = params[path]
+            if not (isinstance(param, np.ndarray) and np.issubdtype(param.dtype, np.floating)):
+                raise TypeError(
+                    f"Parameters must be float NumPy arrays (they are updated in place). "
+                    f"Received: params[{path!r}] of type {type(param).__name__}"
+                )
+            if np.shape(grad) != param.shape:
                 raise ValueError(
                     f"Gradient shape does not match its parameter at {path!r}. Received: "
-                    f"grad.shape={np.shape(grad)}, param.shape={np.shape(params[path])}"
+                    f"grad.shape={np.shape(grad)}, param.shape={param.shape}"
                 )
-            if path not in self.state:
-                self.state[path] = self.build_state(path, params[path])
-        grads = self._clip(grads)
+            cast[path] = np.asarray(grad, dtype=param.dtype)
+        self.build({path: params[path] for path in cast})
+        grads = self._clip(cast)
         lr = self.current_learning_rate()
-        if self.weight_decay:
-            for path in grads:
-                p = params[path]
-                p -= p * p.dtype.type(self.weight_decay) * p.dtype.type(lr)
+        if self.weight_decay is not None:
+            self._apply_weight_decay(params, grads, lr)
         self._update(params, grads, lr, loss)
         self.iterations += 1
+
+    def build(self, params: dict) -> None:
+        """Create the state of every path not seen before (``apply`` does this on its own; call it
+        to set the state by hand before the first step)."""
+        for path, param in params.items():
+            if path not in self.state:
+                self.state[path] = self.build_state(path, param)
+
+    def _apply_weight_decay(self, params: dict, grads: dict, lr: float) -> None:
+        for path in grads:
+            p = params[path]
+            dt = p.dtype.type
+            decay = self._buffer(path, p, "decay")
+            # Keras: W ← W − (W·wd)·lr, wd cast like a Keras constant
+            np.multiply(p, self._keras_cast(self.weight_decay, dt), out=decay)
+            decay *= dt(lr)
+            p -= decay
 
     def _update(self, params: dict, grads: dict, lr: float, loss: float | None) -> None:
         """Apply the rule to each parameter. Full-batch methods that use the loss override this."""
@@ -126,26 +188,68 @@ class Optimizer:
         raise NotImplementedError
 
     def current_learning_rate(self) -> float:
-        """The learning rate of the next update: ``schedule(iterations)`` or the constant."""
-        if callable(self.learning_rate):
-            return float(self.learning_rate(self.iterations))
-        return self.learning_rate
+        """The learning rate of the next update: ``schedule(iterations)``, ``callable()`` or the
+        constant. With ``keras_float32_constants`` a schedule is evaluated in float32 (Keras)."""
+        lr = self.learning_rate
+        if isinstance(lr, schedules.LearningRateSchedule):
+            dtype = np.float32 if self.keras_float32_constants else np.float64
+            return float(lr(self.iterations, dtype=dtype))
+        if callable(lr):
+            return float(lr())
+        return lr
+
+    # ---- helpers for the rules ------------------------------------------------------------------
+    def _keras_value(self, value: float) -> float:
+        """``value`` as Keras's ``ops.cast(value, dtype)`` sees it: rounded through float32 when
+        ``keras_float32_constants`` is set, else exact."""
+        return float(np.float32(value)) if self.keras_float32_constants else value
+
+    def _keras_cast(self, value: float, dt):
+        """``dt(value)``, rounded through float32 first like ``_keras_value``."""
+        return dt(self._keras_value(value))
+
+    @staticmethod
+    def _power(base, t: int):
+        """``baseᵗ`` in ``base``'s dtype: computed in float64 and rounded once (TensorFlow's
+        scalar ``pow`` is correctly rounded in float32, NumPy's float32 ``pow`` often is not)."""
+        return type(base)(np.float64(base) ** t)
+
+    def _buffer(self, path: str, param: np.ndarray, name: str) -> np.ndarray:
+        """A scratch array shaped like ``param``, kept between steps so no step allocates."""
+        work = self._work.setdefault(path, {})
+        buf = work.get(name)
+        if buf is None or buf.shape != param.shape or buf.dtype != param.dtype:
+            buf = work[name] = np.empty_like(param)
+        return buf
 
     # ---- clipping -------------------------------------------------------------------------------
     def _clip(self, grads: dict) -> dict:
         if self.clipnorm is not None:
-            c = self.clipnorm
-            return {k: g * g.dtype.type(c) / np.maximum(np.sqrt(np.sum(g * g)), g.dtype.type(c))
-                    for k, g in grads.items()}
-        if self.global_clipnorm is not None:
-            c = self.global_clipnorm
-            norm = np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads.values()))
-            scale = c * min(1.0 / norm if norm else np.inf, 1.0 / c)
-            return {k: g * g.dtype.type(scale) for k, g in grads.items()}
+            return {path: self._clip_by_norm(path, g) for path, g in grads.items()}
+        if self.global_clipnorm is not None and grads:
+            dt = next(iter(grads.values())).dtype.type
+            squares = np.array([np.vdot(g, g) for g in grads.values()], dtype=dt)
+            norm = np.sqrt(np.sum(squares))
+            c = dt(self.global_clipnorm)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # Keras: c·min(1/n, 1/c), plus (n − n) so that an inf/NaN norm gives NaN
+                scale = c * np.minimum(dt(1.0) / norm, dt(1.0 / self.global_clipnorm)) + (norm - norm)
+            return {path: self._into(path, g, "clipped", np.multiply, scale) for path, g in grads.items()}
         if self.clipvalue is not None:
             c = self.clipvalue
-            return {k: np.clip(g, -c, c) for k, g in grads.items()}
+            return {path: self._into(path, g, "clipped", np.clip, -c, c) for path, g in grads.items()}
         return grads
+
+    def _clip_by_norm(self, path: str, g: np.ndarray) -> np.ndarray:
+        # tf.clip_by_norm: (g·c) / max(‖g‖₂, c)
+        dt = g.dtype.type
+        c = dt(self.clipnorm)
+        out = self._into(path, g, "clipped", np.multiply, c)
+        out /= np.maximum(np.sqrt(dt(np.vdot(g, g))), c)
+        return out
+
+    def _into(self, path: str, g: np.ndarray, name: str, ufunc, *args) -> np.ndarray:
+        return ufunc(g, *args, out=self._buffer(path, g, name))
 
     # ---- configuration --------------------------------------------------------------------------
     def get_config(self) -> dict:
@@ -159,6 +263,7 @@ class Optimizer:
             "clipnorm": self.clipnorm,
             "clipvalue": self.clipvalue,
             "global_clipnorm": self.global_clipnorm,
+            "keras_float32_constants": self.keras_float32_constants,
         }
 
     @classmethod
@@ -172,6 +277,6 @@ class Optimizer:
         base = Optimizer.get_config(self)
         args = ", ".join(
             f"{k}={v!r}" for k, v in self.get_config().items()
-            if k != "name" and (k not in base or k == "learning_rate" or v is not None)
+            if k != "name" and (k not in base or k == "learning_rate" or (v is not None and v is not False))
         )
         return f"{type(self).__name__}({args})"

@@ -8,18 +8,25 @@ import keras  # noqa: E402
 import pytest  # noqa: E402
 
 
+def _set_floatx(dtype: str) -> None:
+    # Keras caches its global dtype policy the first time a layer is built (from the floatx of
+    # that moment); set_floatx alone would leave every later layer in the first test's dtype.
+    keras.config.set_floatx(dtype)
+    keras.config.set_dtype_policy(dtype)
+
+
 @pytest.fixture(params=["float64", "float32"])
 def floatx(request):
     """Run the test with Keras's floatx set *before* any Keras object is created."""
-    keras.config.set_floatx(request.param)
+    _set_floatx(request.param)
     keras.utils.set_random_seed(0)
     yield request.param
-    keras.config.set_floatx("float32")
+    _set_floatx("float32")
 
 
 @pytest.fixture
 def float64():
-    keras.config.set_floatx("float64")
+    _set_floatx("float64")
     keras.utils.set_random_seed(0)
     yield "float64"
-    keras.config.set_floatx("float32")
+    _set_floatx("float32")

@@ -1,0 +1,376 @@
+"""The same network on both sides: refnn ``Sequential`` ↔ ``keras.Sequential``, layer by layer.
+
+================================ =============================================================
+refnn                            Keras
+================================ =============================================================
+``Sequential(input_dim=d)``      ``keras.Sequential([keras.Input((d,)), ...])``
+``Dense(units, activation, …)``  ``layers.Dense`` — activation name, ``use_bias``, initializer
+                                 classes and seeds, ``L1``/``L2``/``L1L2`` regularizers
+``Activation(name)``             ``layers.Activation(name)``; from Keras also ``layers.Softmax()``
+                                 and ``layers.ReLU()`` with default arguments
+``Dropout(rate, seed)``          ``layers.Dropout(rate, seed=seed)``
+``compile(opt, loss, metrics)``  ``compile`` with ``keras_bridge.optimizers`` /
+                                 ``keras_bridge.losses`` twins and the same metric names
+================================ =============================================================
+
+Parameters are copied, never re-drawn: the initializer *classes and seeds* carry over, but Keras
+draws with TensorFlow's Philox generator, so only ``keras_bridge.weights`` makes the values equal.
+
+dtype: a float64 refnn model becomes a float64 Keras model. Every layer, the ``Input`` and the loss
+get ``dtype=`` explicitly (so the saved config says float64), and the model is built and compiled
+inside ``keras_bridge.floatx(dtype)`` (so the optimizer's learning-rate variable and the metrics
+``compile`` creates are float64 too); the global ``floatx`` is restored afterwards. NumPy inputs
+to ``fit``/``evaluate``/``predict`` are cast to the *global* floatx by Keras: run a float64 twin
+under ``with keras_bridge.floatx("float64"):``.
+
+Values Keras stores as float32 whatever the mode (the ``L1`` factor, and a float32 model's
+learning-rate variable) come back as the shortest decimal that rounds to the same float32
+(``0.009999999776482582`` → ``0.01``), so refnn → Keras → refnn gives back the configuration you
+wrote. Anything without a counterpart raises ``NotMappableError`` naming the layer and option.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+import refnn
+from refnn import activations as ractivations
+from refnn import initializers as rinit
+from refnn import layers as rlayers
+from refnn import regularizers as rreg
+from keras_bridge import losses as blosses
+from keras_bridge import optimizers as boptimizers
+from keras_bridge import weights as bweights
+from keras_bridge.dtypes import floatx, model_dtype
+from keras_bridge.errors import NotMappableError
+
+__all__ = ["to_keras", "from_keras", "keras_exact", "layer_to_keras", "layer_from_keras", "shortest_float32"]
+
+_INITIALIZERS = {  # refnn name -> Keras class name
+    "glorot_uniform": "GlorotUniform",
+    "glorot_normal": "GlorotNormal",
+    "he_uniform": "HeUniform",
+    "he_normal": "HeNormal",
+    "random_uniform": "RandomUniform",
+    "random_normal": "RandomNormal",
+    "zeros": "Zeros",
+    "ones": "Ones",
+}
+_INITIALIZERS_BACK = {keras_name: refnn_name for refnn_name, keras_name in _INITIALIZERS.items()}
+_ACTIVATIONS = tuple(ractivations.ACTIVATIONS)  # linear, relu, sigmoid, tanh, softmax
+
+
+def shortest_float32(value: float) -> float:
+    """``value`` if it is not a float32 number, else the shortest decimal with the same float32.
+
+    Keras keeps some hyper-parameters in float32 variables/tensors; reading them back gives e.g.
+    ``0.009999999776482582`` for ``0.01``. Every float that rounds to the same float32 behaves the
+    same in those places, so the shortest one is returned.
+    """
+    value = float(value)
+    f32 = np.float32(value)
+    if float(f32) != value or not np.isfinite(f32):
+        return value
+    return float(str(f32))
+
+
+# ---- pieces of a Dense layer --------------------------------------------------------------------
+def _initializer_to_keras(init: rinit.Initializer, where: str):
+    name = getattr(init, "name", None)
+    if name not in _INITIALIZERS:
+        raise NotMappableError(f"{where}: initializer {init!r} has no Keras counterpart.")
+    return getattr(keras.initializers, _INITIALIZERS[name])(**init.get_config())
+
+
+def _initializer_from_keras(init, where: str) -> rinit.Initializer:
+    cls_name = type(init).__name__
+    if cls_name not in _INITIALIZERS_BACK:
+        raise NotMappableError(
+            f"{where}: Keras initializer {cls_name} has no refnn counterpart. Supported: "
+            f"{sorted(_INITIALIZERS_BACK)}."
+        )
+    config = dict(init.get_config())
+    for axes in ("input_axes", "output_axes"):
+        if config.pop(axes, None) is not None:
+            raise NotMappableError(
+                f"{where}: option `{axes}` of the Keras initializer {cls_name} has no refnn counterpart. "
+                f"Received: {axes}={init.get_config()[axes]!r}"
+            )
+    cls = rinit.INITIALIZERS[_INITIALIZERS_BACK[cls_name]]
+    return cls(**config)
+
+
+def _regularizer_to_keras(reg: rreg.Regularizer | None, where: str):
+    if reg is None:
+        return None
+    if type(reg) is rreg.L1:
+        return keras.regularizers.L1(reg.l1)
+    if type(reg) is rreg.L2:
+        return keras.regularizers.L2(reg.l2)
+    if type(reg) is rreg.L1L2:
+        return keras.regularizers.L1L2(l1=reg.l1, l2=reg.l2)
+    raise NotMappableError(f"{where}: regularizer {reg!r} has no Keras counterpart.")
+
+
+def _regularizer_from_keras(reg, where: str) -> rreg.Regularizer | None:
+    if reg is None:
+        return None
+    cls_name = type(reg).__name__
+    config = reg.get_config()
+    if cls_name == "L1":
+        return rreg.L1(shortest_float32(config["l1"]))  # Keras keeps the L1 factor in float32
+    if cls_name == "L2":
+        return rreg.L2(config["l2"])
+    if cls_name == "L1L2":
+        return rreg.L1L2(l1=config["l1"], l2=config["l2"])
+    raise NotMappableError(
+        f"{where}: Keras regularizer {cls_name} has no refnn counterpart (refnn has L1, L2, L1L2)."
+    )
+
+
+def _activation_name_from_keras(fn, where: str) -> str:
+    try:
+        name = keras.activations.serialize(fn)
+    except (ValueError, TypeError):
+        name = None
+    if not isinstance(name, str) or name not in _ACTIVATIONS:
+        shown = name if isinstance(name, str) else getattr(fn, "__name__", repr(fn))
+        raise NotMappableError(
+            f"{where}: activation {shown!r} has no refnn counterpart. Supported: {sorted(_ACTIVATIONS)}."
+        )
+    return name
+
+
+# ---- layers -------------------------------------------------------------------------------------
+def layer_to_keras(layer: rlayers.Layer, dtype: str):
+    """The Keras layer with the same configuration as the refnn ``layer`` (weights not copied)."""
+    where = f"Layer {layer.name!r} ({type(layer).__name__})"
+    if type(layer) is rlayers.Dense:
+        return keras.layers.Dense(
+            layer.units,
+            activation=layer.activation.name,
+            use_bias=layer.use_bias,
+            kernel_initializer=_initializer_to_keras(layer.kernel_initializer, where + " kernel_initializer"),
+            bias_initializer=_initializer_to_keras(layer.bias_initializer, where + " bias_initializer"),
+            kernel_regularizer=_regularizer_to_keras(layer.kernel_regularizer, where + " kernel_regularizer"),
+            bias_regularizer=_regularizer_to_keras(layer.bias_regularizer, where + " bias_regularizer"),
+            name=layer.name,
+            dtype=dtype,
+        )
+    if type(layer) is rlayers.Activation:
+        return keras.layers.Activation(layer.activation.name, name=layer.name, dtype=dtype)
+    if type(layer) is rlayers.Dropout:
+        return keras.layers.Dropout(layer.rate, seed=layer.seed, name=layer.name, dtype=dtype)
+    raise NotMappableError(f"{where} has no Keras counterpart in keras_bridge.")
+
+
+def _check_defaults(klayer, where: str, **defaults) -> None:
+    config = klayer.get_config()
+    for option, default in defaults.items():
+        value = config.get(option, default)
+        if value != default:
+            raise NotMappableError(
+                f"{where}: option `{option}` has no refnn counterpart. Received: {option}={value!r}"
+            )
+
+
+def layer_from_keras(klayer) -> rlayers.Layer | None:
+    """The refnn layer for a Keras layer (``None`` for an ``InputLayer``).
+
+    Raises:
+        NotMappableError: naming the layer and the class or option that refnn does not have.
+    """
+    cls_name = type(klayer).__name__
+    where = f"Layer {klayer.name!r} ({cls_name})"
+    if isinstance(klayer, keras.layers.InputLayer):
+        return None
+    if not klayer.trainable and klayer.weights:
+        raise NotMappableError(f"{where}: frozen layers (trainable=False) have no refnn counterpart.")
+    if type(klayer) is keras.layers.Dense:
+        _check_defaults(klayer, where, kernel_constraint=None, bias_constraint=None,
+                        quantization_config=None, lora_rank=None)
+        if klayer.activity_regularizer is not None:
+            raise NotMappableError(
+                f"{where}: option `activity_regularizer` has no refnn counterpart. Received: "
+                f"activity_regularizer={klayer.activity_regularizer!r}"
+            )
+        return rlayers.Dense(
+            klayer.units,
+            activation=_activation_name_from_keras(klayer.activation, where),
+            use_bias=klayer.use_bias,
+            kernel_initializer=_initializer_from_keras(klayer.kernel_initializer, where + " kernel_initializer"),
+            bias_initializer=_initializer_from_keras(klayer.bias_initializer, where + " bias_initializer"),
+            kernel_regularizer=_regularizer_from_keras(klayer.kernel_regularizer, where + " kernel_regularizer"),
+            bias_regularizer=_regularizer_from_keras(klayer.bias_regularizer, where + " bias_regularizer"),
+            name=klayer.name,
+        )
+    if type(klayer) is keras.layers.Activation:
+        return rlayers.Activation(_activation_name_from_keras(klayer.activation, where), name=klayer.name)
+    if type(klayer) is keras.layers.Softmax:
+        _check_defaults(klayer, where, axis=-1)
+        return rlayers.Activation("softmax", name=klayer.name)
+    if type(klayer) is keras.layers.ReLU:
+        _check_defaults(klayer, where, max_value=None, negative_slope=0.0, threshold=0.0)
+        return rlayers.Activation("relu", name=klayer.name)
+    if type(klayer) is keras.layers.Dropout:
+        _check_defaults(klayer, where, noise_shape=None)
+        return rlayers.Dropout(klayer.rate, seed=klayer.seed, name=klayer.name)
+    raise NotMappableError(
+        f"{where} has no refnn counterpart. keras_bridge maps Dense, Activation, Dropout, Softmax, "
+        "ReLU and InputLayer."
+    )
+
+
+# ---- models -------------------------------------------------------------------------------------
+def _round_regularizer(reg):
+    if reg is None:
+        return None
+    f32 = lambda v: float(np.float32(v))  # noqa: E731
+    if type(reg) is rreg.L1:
+        return rreg.L1(f32(reg.l1))
+    if type(reg) is rreg.L2:
+        return rreg.L2(f32(reg.l2))
+    return rreg.L1L2(l1=f32(reg.l1), l2=f32(reg.l2))
+
+
+def keras_exact(model: refnn.Sequential) -> refnn.Sequential:
+    """A copy of ``model`` that computes what its Keras twin computes, to rounding level.
+
+    Keras rounds some hyper-parameters through float32 whatever the model's dtype
+    (keras_numerics §9): the ``L1``/``L2``/``L1L2`` factors (``ops.cast`` of a Python float) and,
+    in its optimizers, SGD's momentum, Adam's β's in ``β^t``, the weight-decay factor, Adagrad's
+    initial accumulator and schedules. The copy has the regularizer factors rounded through
+    float32 and its optimizer built with ``keras_float32_constants=True``; weights, optimizer
+    state and random generators are copied unchanged (``copy.deepcopy``). In float64 this is the
+    difference between ~1e-8 and ~1e-16 relative agreement with Keras; in float32 it changes
+    nothing measurable. The model itself is not modified.
+    """
+    import copy
+
+    twin = copy.deepcopy(model)
+    for layer in twin.layers:
+        if type(layer) is rlayers.Dense:
+            layer.kernel_regularizer = _round_regularizer(layer.kernel_regularizer)
+            layer.bias_regularizer = _round_regularizer(layer.bias_regularizer)
+            layer.regularizers = {
+                key: reg for key, reg in (("kernel", layer.kernel_regularizer), ("bias", layer.bias_regularizer))
+                if reg is not None and (key == "kernel" or layer.use_bias)
+            }
+    if twin.optimizer is not None:
+        twin.optimizer = boptimizers.keras_exact_optimizer(twin.optimizer)
+    return twin
+
+
+_keras_exact_copy = keras_exact  # from_keras's argument of the same name shadows the function
+
+
+def to_keras(model: refnn.Sequential, compile: bool = True, plugins: bool = False) -> keras.Sequential:
+    """The Keras twin of a built refnn model: same layers, same weights, same dtype.
+
+    Args:
+        model: a built ``refnn.Sequential``.
+        compile: when the refnn model is compiled, compile the twin with the equivalent optimizer
+            (``keras_bridge.optimizers.optimizer_to_keras``), loss and metrics.
+        plugins: allow ``keras_bridge.plugins`` classes (Rprop, Quickprop, SumSquaredError)
+            where stock Keras has no counterpart; loading such a model then needs
+            ``import keras_bridge``.
+
+    Returns:
+        a built ``keras.Sequential`` named like the refnn model.
+
+    Raises:
+        NotMappableError: a layer, loss, optimizer or option with no Keras counterpart.
+        ValueError: the model is not built.
+    """
+    if not isinstance(model, refnn.Sequential):
+        raise TypeError(f"`model` must be a refnn.Sequential. Received: model of type {type(model).__name__}")
+    if not model.built:
+        raise ValueError("The refnn model must be built (give `input_dim=` or call `build`) before to_keras.")
+    dtype = model.dtype.name
+    compile = compile and model.optimizer is not None and model.loss is not None
+    lm = compile and type(model.optimizer).__name__ == "LevenbergMarquardt"
+    if lm and not plugins:
+        boptimizers.optimizer_to_keras(model.optimizer, plugins=False)  # raises, pointing to plugins
+    with floatx(dtype):
+        keras_layers = [layer_to_keras(layer, dtype) for layer in model.layers]
+        inputs = [keras.Input(shape=(model.input_dim,), dtype=dtype), *keras_layers]
+        if lm:
+            from keras_bridge.plugins import LevenbergMarquardtModel
+
+            config = {k: v for k, v in model.optimizer.get_config().items() if k != "name"}
+            keras_model = LevenbergMarquardtModel(inputs, name=model.name, **config)
+        else:
+            keras_model = keras.Sequential(inputs, name=model.name)
+        bweights.copy_to_keras(model, keras_model)
+        if compile:
+            keras_model.compile(
+                optimizer="sgd" if lm else boptimizers.optimizer_to_keras(model.optimizer, dtype=dtype,
+                                                                          plugins=plugins),
+                loss=blosses.loss_to_keras(model.loss, dtype, plugins=plugins),
+                metrics=blosses.metrics_to_keras(model.metrics) or None,
+            )
+    return keras_model
+
+
+def from_keras(keras_model, seed: int | None = None, compile: bool = True,
+               keras_exact: bool = True) -> refnn.Sequential:
+    """The refnn twin of a built ``keras.Sequential``: same layers, weights (read by name, shapes
+    checked) and dtype.
+
+    Args:
+        keras_model: a built ``keras.Sequential`` made of Dense, Activation, Dropout, Softmax,
+            ReLU layers (and its InputLayer).
+        seed: the refnn model's seed (shuffling in ``fit``, dropout layers without a seed).
+        compile: when the Keras model is compiled, compile the twin with the equivalent
+            optimizer, loss and metrics.
+        keras_exact: reproduce Keras's rounding of hyper-parameters through float32 (see
+            ``keras_exact``): regularizer factors rounded, optimizer with
+            ``keras_float32_constants=True``. With ``False`` the configs are copied verbatim, and
+            ``from_keras(to_keras(m), keras_exact=False)`` gives back ``m``'s configuration bit
+            for bit; with ``True`` that holds for models that are already Keras-exact.
+
+    Raises:
+        NotMappableError: naming the first layer, loss, optimizer or option that refnn does not have.
+    """
+    if not isinstance(keras_model, keras.Sequential):
+        raise NotMappableError(
+            f"from_keras takes a keras.Sequential. Received: {type(keras_model).__name__} "
+            f"{getattr(keras_model, 'name', '')!r}"
+        )
+    if not keras_model.built or not keras_model.inputs:
+        raise ValueError(
+            f"The Keras model {keras_model.name!r} is not built: start it with keras.Input(shape=(d,)) "
+            "or call build((None, d)) first."
+        )
+    # layers first, so that e.g. a Conv2D model is refused for its Conv2D layer
+    layers = [layer for layer in (layer_from_keras(k) for k in keras_model.layers) if layer is not None]
+    shape = tuple(keras_model.inputs[0].shape)
+    if len(shape) != 2 or shape[1] is None:
+        raise NotMappableError(
+            f"refnn models take 2-D inputs (N, d). Received: Keras input shape {shape}"
+        )
+    dtype = model_dtype(keras_model)
+    model = refnn.Sequential(layers, input_dim=int(shape[1]), seed=seed, dtype=dtype, name=keras_model.name)
+    bweights.copy_from_keras(keras_model, model)
+    if compile and getattr(keras_model, "optimizer", None) is not None and keras_model.compiled:
+        config = keras_model.get_compile_config() or {}
+        for option in ("loss_weights", "weighted_metrics"):
+            if config.get(option):
+                raise NotMappableError(
+                    f"compile option `{option}` has no refnn counterpart. Received: {option}={config[option]!r}"
+                )
+        from keras_bridge.plugins import LevenbergMarquardtModel
+
+        if isinstance(keras_model, LevenbergMarquardtModel):
+            optimizer = refnn.optimizers.LevenbergMarquardt(
+                mu=keras_model.initial_mu, mu_decrease=keras_model.mu_decrease,
+                mu_increase=keras_model.mu_increase, mu_max=keras_model.mu_max, min_grad=keras_model.min_grad)
+        else:
+            optimizer = boptimizers.optimizer_from_keras(keras_model.optimizer, keras_float32_constants=False)
+        model.compile(
+            optimizer=optimizer,
+            loss=blosses.loss_from_keras(keras_model.loss),
+            metrics=blosses.metrics_from_keras(config.get("metrics")),
+        )
+    return _keras_exact_copy(model) if keras_exact else model

@@ -1,0 +1,203 @@
+"""Levenberg–Marquardt for Keras: a ``keras.Sequential`` whose ``train_step`` is one LM epoch."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+__all__ = ["LevenbergMarquardtModel"]
+
+_MU_FLOOR = 1e-20  # as refnn (MATLAB trainlm): mu = max(mu * mu_dec, 1e-20)
+
+
+@keras.saving.register_keras_serializable(package="keras_bridge")
+class LevenbergMarquardtModel(keras.Sequential):
+    """A Sequential model trained by Levenberg–Marquardt: ``fit`` takes one LM epoch per batch.
+
+    Exactly the rule of refnn's ``optimizers.LevenbergMarquardt`` (Hagan & Menhaj, MATLAB
+    ``trainlm``), with the same arguments and conventions: raw residuals ``e = ŷ − y`` of all
+    samples and outputs, ``J = ∂e/∂w`` (``tape.jacobian``, one row per residual), objective
+    ``V = Σe² (+ Σ(λ/c)w²`` for L2 penalties, ``c`` the loss's scale), and per epoch::
+
+        Δw = −(JᵀJ + μI)⁻¹ Jᵀe         (Cholesky, float64)
+
+    accepted if ``V`` drops (``μ ← max(μ·mu_decrease, 1e-20)``), else the weights are restored,
+    ``μ ← μ·mu_increase`` and the step is re-solved, until ``μ > mu_max``. A failed Cholesky
+    counts as a rejection. Training stops (``stop_training``; ``stop_reason`` records why) when
+    ``‖Jᵀe (+ (λ/c)w)‖ < min_grad`` or ``μ`` exceeds ``mu_max``. The model runs in inference
+    mode (dropout off) and ``history["loss"]`` is the compiled loss *before* each epoch's step, as
+    in refnn and in Keras's own ``train_step`` (loss before the update).
+
+    ``compile`` needs a sum-of-squares loss (``"mse"`` or ``keras_bridge.plugins.SumSquaredError``)
+    and forces ``run_eagerly=True``: the number of retries depends on the data and a failed
+    factorisation must count as a rejection, which is plain Python control flow. The compiled
+    optimizer is ignored. Train full batch (``batch_size ≥`` the number of rows).
+
+    Args:
+        layers: as ``keras.Sequential``.
+        mu, mu_decrease, mu_increase, mu_max, min_grad: as refnn's ``LevenbergMarquardt``.
+        name: the model's name.
+    """
+
+    def __init__(self, layers=None, mu: float = 1e-3, mu_decrease: float = 0.1, mu_increase: float = 10.0,
+                 mu_max: float = 1e10, min_grad: float = 1e-7, name=None, **kwargs):
+        super().__init__(layers=layers, name=name, **kwargs)
+        if not mu > 0:
+            raise ValueError(f"`mu` must be a float > 0. Received: mu={mu!r}")
+        if not 0 < mu_decrease < 1:
+            raise ValueError(f"`mu_decrease` must be a float in (0, 1). Received: mu_decrease={mu_decrease!r}")
+        if not mu_increase > 1:
+            raise ValueError(f"`mu_increase` must be a float > 1. Received: mu_increase={mu_increase!r}")
+        if not mu_max >= mu:
+            raise ValueError(f"`mu_max` must be >= `mu`. Received: mu={mu!r}, mu_max={mu_max!r}")
+        if not min_grad >= 0:
+            raise ValueError(f"`min_grad` must be a float >= 0. Received: min_grad={min_grad!r}")
+        self.initial_mu = self.mu = float(mu)
+        self.mu_decrease = float(mu_decrease)
+        self.mu_increase = float(mu_increase)
+        self.mu_max = float(mu_max)
+        self.min_grad = float(min_grad)
+        self.stop_reason = None
+        self.gradient_norm = None
+        self.rejections = 0
+        self.lm_iterations = 0
+
+    # ---- compile ------------------------------------------------------------------------------
+    def compile(self, optimizer="sgd", loss=None, **kwargs):
+        if kwargs.pop("run_eagerly", True) is not True:
+            raise ValueError("LevenbergMarquardtModel runs eagerly (run_eagerly=True); it cannot be compiled.")
+        self._loss_object = self._check_loss(loss)
+        super().compile(optimizer=optimizer, loss=loss, run_eagerly=True, **kwargs)
+
+    @staticmethod
+    def _check_loss(loss):
+        from keras_bridge.plugins.losses import SumSquaredError
+
+        obj = keras.losses.get(loss) if isinstance(loss, str) else loss
+        fn = getattr(obj, "fn", obj)
+        if not (isinstance(obj, (keras.losses.MeanSquaredError, SumSquaredError))
+                or fn is keras.losses.mean_squared_error):
+            raise ValueError(
+                "Levenberg–Marquardt needs a sum-of-squares loss: loss='mse' or "
+                f"keras_bridge.plugins.SumSquaredError(). Received: loss={loss!r}")
+        if getattr(obj, "reduction", "sum_over_batch_size") in (None, "none"):
+            raise ValueError("Levenberg–Marquardt needs a loss reduced to a scalar. Received: reduction=None")
+        return obj
+
+    # ---- pieces -------------------------------------------------------------------------------
+    def _flat_weights(self) -> np.ndarray:
+        return np.concatenate([np.ravel(v.numpy()) for v in self.trainable_variables]).astype(np.float64)
+
+    def _assign_flat(self, w: np.ndarray) -> None:
+        start = 0
+        for v in self.trainable_variables:
+            size = int(np.prod(v.shape))
+            v.assign(np.reshape(w[start:start + size], v.shape).astype(v.dtype))
+            start += size
+
+    def _penalty_weights(self, n_residuals: int, k: int) -> np.ndarray:
+        """``λ/c`` per weight (0 where unregularised); ``λ`` as Keras computes it (float32-rounded)."""
+        per_variable = []
+        penalised = False
+        for layer in self.layers:
+            for v in layer.trainable_weights:
+                reg = getattr(layer, f"{v.name}_regularizer", None)
+                lam = 0.0
+                if reg is not None:
+                    config = reg.get_config()
+                    if config.get("l1", 0.0):
+                        raise ValueError(
+                            f"Levenberg–Marquardt supports L2 penalties only. Received: {type(reg).__name__} "
+                            f"with l1={config['l1']!r} on {layer.name}/{v.name}")
+                    lam = float(np.float32(config.get("l2", 0.0)))  # Keras: ops.cast(l2) goes through float32
+                    penalised = penalised or lam != 0.0
+                per_variable.append(np.full(int(np.prod(v.shape)), lam))
+        reg = np.concatenate(per_variable) if per_variable else np.zeros(0)
+        if not penalised:
+            return np.zeros_like(reg)
+        n = n_residuals // k
+        c = float(self._loss_object(np.zeros((n, k)), np.ones((n, k)))) / n_residuals
+        return reg / c
+
+    def _residuals(self, x, y):
+        y_pred = self(x, training=False)
+        target = tf.reshape(tf.cast(y, y_pred.dtype), tf.shape(y_pred))
+        return tf.reshape(y_pred - target, [-1]), y_pred
+
+    @tf.function(reduce_retracing=True)
+    def _jacobian(self, x, y):
+        """``(∂e/∂v for each variable, e, ŷ)``, traced once (``tape.jacobian`` vectorises over the
+        residuals with ``pfor``; called eagerly it would re-trace at every epoch)."""
+        with tf.GradientTape() as tape:
+            e, y_pred = self._residuals(x, y)
+        return tape.jacobian(e, self.trainable_variables), e, y_pred
+
+    # ---- one epoch ----------------------------------------------------------------------------
+    def train_step(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        if sample_weight is not None:
+            raise ValueError("Levenberg–Marquardt does not support sample weights.")
+        self.stop_reason = None
+        self.rejections = 0
+        jac, e, y_pred = self._jacobian(x, y)
+        n_res = int(e.shape[0])
+        J = tf.concat([tf.reshape(j, (n_res, -1)) for j in jac], axis=1).numpy().astype(np.float64)
+        e64 = e.numpy().astype(np.float64)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, training=False)
+        reg = self._penalty_weights(n_res, int(y_pred.shape[-1]))
+        w = self._flat_weights()
+        objective = float(e64 @ e64 + reg @ (w * w))
+        gradient = tf.constant(J.T @ e64 + reg * w)[:, None]
+        hessian = tf.constant(J.T @ J + np.diag(reg))
+        self.gradient_norm = float(tf.norm(gradient))
+        if self.gradient_norm < self.min_grad:
+            self._stop("min_grad")
+        else:
+            self._damped_steps(x, y, w, objective, gradient, hessian, reg)
+        self._loss_tracker.update_state(loss, sample_weight=tf.shape(x)[0])
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def _damped_steps(self, x, y, w, objective, gradient, hessian, reg) -> None:
+        identity = tf.eye(int(hessian.shape[0]), dtype=tf.float64)
+        while self.mu <= self.mu_max:
+            try:
+                lower = tf.linalg.cholesky(hessian + self.mu * identity)
+                step = -tf.linalg.cholesky_solve(lower, gradient)[:, 0].numpy()
+            except tf.errors.InvalidArgumentError:
+                step = None  # not numerically positive definite: a rejection, as refnn
+            if step is not None and np.all(np.isfinite(step)):
+                self._assign_flat(w + step)
+                e_new, _ = self._residuals(x, y)
+                e_new = e_new.numpy().astype(np.float64)
+                w_new = self._flat_weights()
+                if float(e_new @ e_new + reg @ (w_new * w_new)) < objective:  # NaN: rejected
+                    self.mu = max(self.mu * self.mu_decrease, _MU_FLOOR)
+                    self.lm_iterations += 1
+                    return
+                self._assign_flat(w)
+            self.rejections += 1
+            self.mu *= self.mu_increase
+        self._stop("mu_max")
+
+    def _stop(self, reason: str) -> None:
+        self.stop_reason = reason
+        self.stop_training = True
+
+    # ---- configuration ------------------------------------------------------------------------
+    def get_config(self):
+        config = super().get_config()
+        config.update({"mu": self.initial_mu, "mu_decrease": self.mu_decrease, "mu_increase": self.mu_increase,
+                       "mu_max": self.mu_max, "min_grad": self.min_grad})
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        options = {key: config.pop(key) for key in ("mu", "mu_decrease", "mu_increase", "mu_max", "min_grad")
+                   if key in config}
+        model = super().from_config(config, custom_objects=custom_objects)  # builds cls(name=...)
+        for key, value in options.items():
+            setattr(model, key, float(value))
+        model.initial_mu = model.mu
+        return model

@@ -1,0 +1,114 @@
+"""Export a refnn model as a Keras file, and read Keras files back into refnn.
+
+* ``export(model, "m.keras")`` writes Keras's native archive (``config.json`` with the layers,
+  dtypes, loss/optimizer/metrics, and ``model.weights.h5``) of the Keras twin. A model made of
+  stock pieces loads with ``keras.models.load_model("m.keras")`` in a process that has never
+  imported refnn or keras_bridge. (With ``plugins=True`` a Rprop/Quickprop optimizer or the
+  ``sse`` loss is saved as a ``keras_bridge.plugins`` class; loading then needs
+  ``import keras_bridge``.)
+* ``export(model, "m.weights.h5")`` writes only the weights, in Keras's HDF5 layout; they load
+  with ``keras_model.load_weights`` into any Keras model of the same structure (e.g.
+  ``to_keras(model)``).
+* ``load("m.keras")`` returns a refnn model (``from_keras``); ``load("m.weights.h5", model=m)``
+  loads the weights into the refnn model ``m`` and returns it.
+
+What is saved is the configuration and the weights; refnn optimizer *state* (moments, step
+counter) is not carried over. Keras casts NumPy inputs of ``predict``/``evaluate`` to the global
+``floatx``: predict a float64 model under ``keras.config.set_floatx("float64")`` (or call
+``model(x)`` on float64 arrays), else its inputs are rounded to float32.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+
+import keras
+
+import refnn
+from keras_bridge.architecture import from_keras, to_keras
+from keras_bridge.dtypes import floatx
+from keras_bridge.weights import copy_from_keras
+
+__all__ = ["export", "load"]
+
+
+def _kind(path) -> str:
+    name = os.fspath(path)
+    if name.endswith(".weights.h5"):
+        return "weights"
+    if name.endswith(".keras"):
+        return "keras"
+    raise ValueError(
+        f"`path` must end with '.keras' (whole model) or '.weights.h5' (weights only). Received: path={name!r}"
+    )
+
+
+def export(model: refnn.Sequential, path, plugins: bool = False) -> str:
+    """Write the refnn ``model`` as a Keras ``.keras`` archive or ``.weights.h5`` file.
+
+    Args:
+        model: a built refnn model (compiled or not).
+        path: ``*.keras`` or ``*.weights.h5``.
+        plugins: allow ``keras_bridge.plugins`` classes (see ``to_keras``).
+
+    Returns:
+        the path written.
+    """
+    kind = _kind(path)
+    keras_model = to_keras(model, compile=kind == "keras", plugins=plugins)
+    with floatx(model.dtype):
+        if kind == "keras":
+            if keras_model.optimizer is not None:
+                # saved with its (zero) slots, so that loading finds the variables it builds
+                keras_model.optimizer.build(keras_model.trainable_variables)
+            keras_model.save(path)
+        else:
+            keras_model.save_weights(path)
+    return os.fspath(path)
+
+
+def _saved_dtype(path) -> str:
+    """The dtype recorded in a ``.keras`` archive's layer configs (``float32`` if none)."""
+    with zipfile.ZipFile(path) as archive:
+        config = json.loads(archive.read("config.json"))
+    for layer in config.get("config", {}).get("layers", []):
+        dtype = layer.get("config", {}).get("dtype")
+        if isinstance(dtype, dict):
+            dtype = dtype.get("config", {}).get("name")
+        if dtype in ("float32", "float64"):
+            return dtype
+    return "float32"
+
+
+def load(path, model: refnn.Sequential | None = None, seed: int | None = None,
+         keras_exact: bool = False) -> refnn.Sequential:
+    """Read a Keras file into refnn.
+
+    Args:
+        path: a ``.keras`` archive (returns a new refnn model, compiled if the archive is) or a
+            ``.weights.h5`` file (needs ``model``: its weights are replaced).
+        model: the refnn model to load ``.weights.h5`` into.
+        seed: the new model's seed (``.keras`` only).
+        keras_exact: see ``from_keras``; ``False`` (the default here) keeps the saved
+            configuration verbatim, so ``load(export(m))`` gives back ``m``'s configuration.
+
+    Returns:
+        the refnn model.
+    """
+    kind = _kind(path)
+    if kind == "keras":
+        if model is not None:
+            raise ValueError("`model` is only used with '.weights.h5' files; a '.keras' archive holds its own.")
+        # the optimizer's learning-rate variable takes the floatx current when it is created
+        with floatx(_saved_dtype(path)):
+            keras_model = keras.models.load_model(path)
+        return from_keras(keras_model, seed=seed, keras_exact=keras_exact)
+    if model is None:
+        raise ValueError("Loading a '.weights.h5' file needs the refnn `model` to load it into.")
+    keras_model = to_keras(model, compile=False)
+    with floatx(model.dtype):
+        keras_model.load_weights(path)
+    copy_from_keras(keras_model, model)
+    return model

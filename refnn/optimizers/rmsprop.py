@@ -1,0 +1,133 @@
+"""RMSprop (Hinton's lecture 6e), Keras's form by default, the lecture's on request."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from refnn.optimizers.base import Optimizer, check_bool, check_choice
+from refnn.utils.validation import check_float
+
+__all__ = ["RMSprop"]
+
+_PLACEMENTS = ("inside_sqrt", "outside_sqrt")
+
+
+class RMSprop(Optimizer):
+    """Divide the gradient by a running root mean square of recent gradients.
+
+    ``v ← ρv + (1 − ρ)g²`` (centered: also ``a ← ρa + (1 − ρ)g`` and use ``v − a²``), then
+
+    * ``epsilon_placement="inside_sqrt"`` (Keras, TF1; the default): ``Δ = lr·g / √(v + ε)``
+    * ``epsilon_placement="outside_sqrt"`` (the lecture, PyTorch): ``Δ = lr·g / (√v + ε)``
+
+    and ``W ← W − Δ``, or with ``momentum = μ > 0``: ``b ← μb + Δ; W ← W − b`` (Keras and PyTorch).
+    ``bias_correction=True`` (not in Keras) divides ``v`` (and ``a``) by ``1 − ρᵗ`` first, as Adam
+    does: with ε outside the √ this *is* Adam with ``β₁ = 0`` (paper form). Keras's ε inside the √
+    puts a floor ``√ε ≈ 3.2e-4`` under the denominator, which slows steps for ``|g| ≲ 1e-3``.
+
+    The lecture's preset (``optimizers.get("rmsprop", convention="textbook")``) is
+    ``rho=0.999, epsilon_placement="outside_sqrt"`` with ε = 1e-8.
+
+    Keras float64 rounds none of RMSprop's constants (``rho``, ``momentum`` and ``epsilon`` are used
+    as Python floats); only a learning-rate schedule is computed in float32.
+
+    Args:
+        learning_rate: positive float or schedule (Keras default 0.001).
+        rho: decay ``ρ`` of the mean square, in [0, 1).
+        momentum: ``μ`` in [0, 1].
+        epsilon: ``ε ≥ 0``.
+        centered: subtract the squared mean gradient (Graves 2013).
+        epsilon_placement: ``"inside_sqrt"`` (Keras) or ``"outside_sqrt"``.
+        bias_correction: divide the running averages by ``1 − ρᵗ`` (``t = iterations + 1``).
+        **kwargs: the base options (``weight_decay``, clipping, ``keras_float32_constants``, ``name``).
+    """
+
+    name = "RMSprop"
+
+    def __init__(
+        self,
+        learning_rate=0.001,
+        rho: float = 0.9,
+        momentum: float = 0.0,
+        epsilon: float = 1e-7,
+        centered: bool = False,
+        epsilon_placement: str = "inside_sqrt",
+        bias_correction: bool = False,
+        **kwargs,
+    ):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.rho = check_float("rho", rho, low=0.0, high=1.0, high_inclusive=False)
+        self.momentum = check_float("momentum", momentum, low=0.0, high=1.0)
+        self.epsilon = check_float("epsilon", epsilon, low=0.0)
+        self.centered = check_bool("centered", centered)
+        self.epsilon_placement = check_choice("epsilon_placement", epsilon_placement, _PLACEMENTS)
+        self.bias_correction = check_bool("bias_correction", bias_correction)
+
+    def build_state(self, path, param):
+        state = {"velocity": np.zeros_like(param)}
+        if self.momentum > 0:
+            state["momentum"] = np.zeros_like(param)
+        if self.centered:
+            state["average_gradient"] = np.zeros_like(param)
+        return state
+
+    def update_step(self, path, param, grad, lr):
+        dt = param.dtype.type
+        state = self.state[path]
+        v = state["velocity"]
+        den = self._buffer(path, param, "denominator")
+        inc = self._buffer(path, param, "increment")
+        rho, one_minus_rho = dt(self.rho), dt(1.0 - self.rho)
+
+        v *= rho
+        np.square(grad, out=inc)
+        inc *= one_minus_rho
+        v += inc
+        if self.centered:
+            a = state["average_gradient"]
+            a *= rho
+            np.multiply(grad, one_minus_rho, out=inc)
+            a += inc
+
+        # den ← v (bias-corrected: v / (1 − ρᵗ)), minus a² when centered
+        source = v
+        correction = None
+        if self.bias_correction:
+            correction = dt(1.0) - self._power(rho, self.iterations + 1)
+            source = np.divide(v, correction, out=den)
+        if self.centered:
+            if correction is None:
+                np.square(a, out=inc)
+            else:
+                np.divide(a, correction, out=inc)
+                np.square(inc, out=inc)
+            source = np.subtract(source, inc, out=den)
+        if self.epsilon_placement == "inside_sqrt":  # Keras: √(v + ε)
+            np.add(source, dt(self.epsilon), out=den)
+            np.sqrt(den, out=den)
+        else:
+            if self.centered:  # v − a² ≥ 0 up to rounding; without ε inside, √ needs the clamp
+                source = np.maximum(source, dt(0.0), out=den)
+            np.sqrt(source, out=den)
+            den += dt(self.epsilon)
+
+        np.multiply(grad, dt(lr), out=inc)
+        inc /= den
+        if self.momentum > 0:
+            b = state["momentum"]
+            b *= dt(self.momentum)
+            b += inc
+            param -= b
+        else:
+            param -= inc
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "rho": self.rho,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "centered": self.centered,
+            "epsilon_placement": self.epsilon_placement,
+            "bias_correction": self.bias_correction,
+        }

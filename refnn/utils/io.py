@@ -1,0 +1,329 @@
+"""Saving and loading: weights as ``.npz``, whole models as a zip of JSON + ``.npz``. No pickle.
+
+Two formats:
+
+* **weights** (``save_weights``/``load_weights``): a NumPy ``.npz`` archive with one array per
+  parameter, keyed by its path (``"dense_0/kernel"``, ``"dense_0/bias"``, ...). It is read with
+  ``allow_pickle=False``, so a file can hold numbers only, never code. Loading matches *names*
+  and shapes exactly (Keras's ``.weights.h5`` matches by layer order instead); on any mismatch
+  the model is left unchanged and the error names the first mismatch (in the model's order).
+* **model** (``Sequential.save``/``load_model``): a zip archive, like Keras's ``.keras``, with
+  ``metadata.json`` (format, versions, date), ``config.json`` (the architecture — every layer's
+  class and config, with initializers and regularizers as ``{"module", "class_name",
+  "config"}`` — and the compile configuration: optimizer, loss and metric names) and
+  ``model.weights.npz`` (the weights format above). Classes are looked up only in refnn's own
+  modules, never imported by name. The optimizer's *state* (slots, iteration count) is not
+  saved: a loaded model restarts its optimizer (Keras's ``.keras`` does save it).
+
+Every save is atomic: the file is written to a temporary file in the same directory, flushed to
+disk, then renamed over the target with ``os.replace``; a crash leaves either the old file or
+the new one, never half a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import io
+import json
+import os
+import tempfile
+import zipfile
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["save_weights", "load_weights", "save_model", "load_model", "model_config", "model_from_config"]
+
+FORMAT = "refnn.model"
+FORMAT_VERSION = 1
+_CONFIG, _METADATA, _WEIGHTS = "config.json", "metadata.json", "model.weights.npz"
+
+
+# ---- atomic writes -------------------------------------------------------------------------------
+def _default_file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def atomic_write(path, write: Callable) -> None:
+    """Call ``write(binary_file)`` on a temporary file beside ``path``, then rename it to
+    ``path``. On any error the temporary file is removed and ``path`` is untouched."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, _default_file_mode())  # mkstemp creates 0600
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+# ---- weights ------------------------------------------------------------------------------------
+def _weights_bytes(model) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **{path: np.asarray(value) for path, value in model.params.items()})
+    return buffer.getvalue()
+
+
+def save_weights(model, path) -> None:
+    """Write ``model``'s parameters to the ``.npz`` file ``path`` (exactly that name: no
+    suffix is added), atomically."""
+    model._require_built("save_weights")
+    data = _weights_bytes(model)
+    atomic_write(path, lambda f: f.write(data))
+
+
+def _read_npz(source, what: str) -> dict[str, np.ndarray]:
+    try:
+        archive = np.load(source, allow_pickle=False)
+    except ValueError as exc:
+        raise ValueError(f"{what} is not a NumPy .npz weights file ({exc})") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"{what} is not a .npz archive of named arrays: it holds a single array")
+    arrays = {}
+    with archive:
+        for key in archive.files:
+            try:
+                arrays[key] = archive[key]
+            except ValueError as exc:  # object arrays need pickle: refused
+                raise ValueError(f"{what}: entry {key!r} cannot be loaded safely ({exc})") from None
+    return arrays
+
+
+def _read_weights(path) -> dict[str, np.ndarray]:
+    """The arrays of a weights file, or of the weights inside a model archive."""
+    what = f"The file {os.fspath(path)!r}"
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            if _WEIGHTS in archive.namelist() and _CONFIG in archive.namelist():
+                return _read_npz(io.BytesIO(archive.read(_WEIGHTS)), what)
+    return _read_npz(path, what)
+
+
+def assign_weights(model, arrays: dict, source: str = "the file") -> None:
+    """Set ``model``'s parameters from ``{path: array}``; all names and shapes are checked
+    before anything is written, and the first mismatch (in the model's order, then unexpected
+    names) is reported."""
+    params = model.params
+    for path, current in params.items():
+        if path not in arrays:
+            raise ValueError(
+                f"Cannot load weights: {source} has no entry {path!r} (the model's parameter of "
+                f"shape {current.shape}). It holds: {sorted(arrays)}"
+            )
+        array = arrays[path]
+        if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+            raise ValueError(
+                f"Cannot load weights: entry {path!r} of {source} is not numeric. "
+                f"Received: dtype={array.dtype}"
+            )
+        if array.shape != current.shape:
+            raise ValueError(
+                f"Cannot load weights: shape mismatch for {path!r}: the model has {current.shape}, "
+                f"{source} has {array.shape}"
+            )
+    extra = [key for key in arrays if key not in params]
+    if extra:
+        raise ValueError(
+            f"Cannot load weights: {source} has an entry the model does not: {extra[0]!r}. "
+            f"The model's parameters: {list(params)}"
+        )
+    model.set_weights([arrays[path] for path in params])
+
+
+def load_weights(model, path) -> None:
+    """Load a file written by ``save_weights`` (or a model archive written by ``save``) into
+    ``model``; on any mismatch nothing is changed."""
+    model._require_built("load_weights")
+    assign_weights(model, _read_weights(path), f"the file {os.fspath(path)!r}")
+
+
+# ---- configs ------------------------------------------------------------------------------------
+def _modules() -> dict:
+    from refnn import initializers, layers, losses, optimizers, regularizers
+
+    return {
+        "refnn.initializers": (initializers, initializers.Initializer),
+        "refnn.regularizers": (regularizers, regularizers.Regularizer),
+        "refnn.layers": (layers, layers.Layer),
+        "refnn.losses": (losses, losses.Loss),
+        "refnn.optimizers": (optimizers, optimizers.Optimizer),
+    }
+
+
+def _serialize_object(obj, module_name: str, where: str) -> dict:
+    config = obj.get_config()
+    return {
+        "module": module_name,
+        "class_name": type(obj).__name__,
+        "config": {key: _serialize_value(value, f"{where}.{key}") for key, value in config.items()},
+    }
+
+
+def _serialize_value(value, where: str):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_serialize_value(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {str(k): _serialize_value(v, f"{where}.{k}") for k, v in value.items()}
+    for module_name, (_, base) in _modules().items():
+        if isinstance(value, base):
+            return _serialize_object(value, module_name, where)
+    raise TypeError(f"Cannot save the model: {where} = {value!r} has no JSON form")
+
+
+def _deserialize_value(value):
+    if isinstance(value, list):
+        return [_deserialize_value(v) for v in value]
+    if isinstance(value, dict) and {"module", "class_name", "config"} <= set(value):
+        return _deserialize_object(value)
+    if isinstance(value, dict):
+        return {k: _deserialize_value(v) for k, v in value.items()}
+    return value
+
+
+def _deserialize_object(spec: dict):
+    modules = _modules()
+    if spec["module"] not in modules:
+        raise ValueError(f"Cannot load the model: unknown module {spec['module']!r} (refnn's own only)")
+    module, base = modules[spec["module"]]
+    cls = getattr(module, str(spec["class_name"]), None)
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise ValueError(
+            f"Cannot load the model: {spec['module']} has no class {spec['class_name']!r}"
+        )
+    config = {k: _deserialize_value(v) for k, v in spec["config"].items()}
+    if hasattr(cls, "from_config"):
+        return cls.from_config(config)
+    return cls(**config)
+
+
+def model_config(model) -> dict:
+    """The architecture and compile configuration of a ``Sequential`` as JSON-ready data."""
+    config = {
+        "class_name": type(model).__name__,
+        "config": {
+            "name": model.name,
+            "input_dim": model.input_dim,
+            "seed": model.seed,
+            "dtype": model.dtype.name,
+            "layers": [_serialize_object(layer, "refnn.layers", f"layer {layer.name!r}")
+                       for layer in model.layers],
+        },
+        "compile_config": None,
+    }
+    if model.optimizer is not None and model.loss is not None:
+        config["compile_config"] = {
+            "optimizer": _serialize_object(model.optimizer, "refnn.optimizers", "optimizer"),
+            "loss": _serialize_object(model.loss, "refnn.losses", "loss"),
+            "metrics": [_metric_name(metric) for metric in model.metrics],
+        }
+    return config
+
+
+def _metric_name(metric) -> str:
+    from refnn import metrics as metrics_module
+
+    try:
+        metrics_module.get(metric.name)
+    except ValueError:
+        raise TypeError(
+            f"Cannot save the model: metric {metric.name!r} is not one of refnn's named metrics"
+        ) from None
+    return metric.name
+
+
+def model_from_config(config: dict, compile: bool = True):
+    """Rebuild the (unweighted) model described by ``model_config``."""
+    from refnn import metrics as metrics_module
+    from refnn.models.sequential import Sequential
+
+    if config.get("class_name") != "Sequential":
+        raise ValueError(f"Cannot load the model: unknown model class {config.get('class_name')!r}")
+    inner = config["config"]
+    model = Sequential(
+        [_deserialize_object(spec) for spec in inner["layers"]],
+        input_dim=inner["input_dim"],
+        seed=inner["seed"],
+        dtype=inner["dtype"],
+        name=inner["name"],
+    )
+    compile_config = config.get("compile_config")
+    if compile and compile_config:
+        model.compile(
+            optimizer=_deserialize_object(compile_config["optimizer"]),
+            loss=_deserialize_object(compile_config["loss"]),
+            metrics=[metrics_module.get(name) for name in compile_config["metrics"]],
+        )
+    return model
+
+
+# ---- whole models -------------------------------------------------------------------------------
+def save_model(model, path) -> None:
+    """Write architecture, compile configuration and weights to the zip archive ``path``,
+    atomically."""
+    from refnn import __version__
+
+    config = json.dumps(model_config(model), indent=2)
+    metadata = json.dumps({
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "refnn_version": __version__,
+        "numpy_version": np.__version__,
+        "date_saved": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }, indent=2)
+    weights = _weights_bytes(model) if model.built else _empty_npz()
+
+    def write(f):
+        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as archive:
+            archive.writestr(_METADATA, metadata)
+            archive.writestr(_CONFIG, config)
+            archive.writestr(_WEIGHTS, weights)
+
+    atomic_write(path, write)
+
+
+def _empty_npz() -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer)
+    return buffer.getvalue()
+
+
+def load_model(path, compile: bool = True):
+    """Rebuild a model saved by ``Sequential.save``: same architecture, weights and (if
+    ``compile``) optimizer configuration, loss and metrics. Predictions are identical."""
+    what = f"The file {os.fspath(path)!r}"
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{what} is not a refnn model archive (written by model.save)")
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        if _METADATA not in names or _CONFIG not in names or _WEIGHTS not in names:
+            raise ValueError(
+                f"{what} is not a refnn model archive: it lacks {_METADATA}, {_CONFIG} or {_WEIGHTS}"
+                " (for a weights file use model.load_weights)"
+            )
+        metadata = json.loads(archive.read(_METADATA))
+        config = json.loads(archive.read(_CONFIG))
+        weights = _read_npz(io.BytesIO(archive.read(_WEIGHTS)), what)
+    if metadata.get("format") != FORMAT or metadata.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"{what} has format {metadata.get('format')!r} version {metadata.get('format_version')!r}; "
+            f"this refnn reads {FORMAT!r} version {FORMAT_VERSION}"
+        )
+    model = model_from_config(config, compile=compile)
+    if model.built:
+        assign_weights(model, weights, what.replace("The file", "the file"))
+    elif weights:
+        raise ValueError(f"{what} holds weights for a model that was never built")
+    return model

@@ -1,0 +1,183 @@
+"""``keras_bridge.compare``: live comparisons return plain results that print as tables, pass within
+the tolerance contract, and fail by naming the first layer and quantity with both values.
+Also: the batch-order replay reproduces Keras's own ``fit`` semantics bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+import refnn  # noqa: E402
+from keras_bridge import compare, to_keras  # noqa: E402
+from keras_bridge.compare import Comparison, Row  # noqa: E402
+from keras_bridge.dtypes import floatx  # noqa: E402
+from refnn import layers, optimizers, regularizers  # noqa: E402
+from refnn.utils.data import one_hot  # noqa: E402
+from tests.conftest import (  # noqa: E402
+    FIT_RTOL, FORWARD_RTOL, GRADIENT_RTOL, OPTIMIZER_RTOL, relative_error)
+
+DTYPES = ["float64", "float32"]
+
+
+def _data(n=30, d=4, k=3, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d))
+    labels = rng.integers(0, k, n)
+    return x, labels
+
+
+# (hidden activation, output activation, loss, target kind, regularizer, extra layer)
+GRADIENT_CASES = {
+    "relu-softmax-cce-l2": ("relu", "softmax", "categorical_crossentropy", "onehot", regularizers.L2(0.01), None),
+    "tanh-softmax-scce-l1": ("tanh", "softmax", "sparse_categorical_crossentropy", "ids", regularizers.L1(0.01), None),
+    "sigmoid-sigmoid-bce-l1l2": ("sigmoid", "sigmoid", "binary_crossentropy", "binary",
+                                 regularizers.L1L2(0.003, 0.02), None),
+    "tanh-linear-mse": ("tanh", None, "mse", "real", None, None),
+    "relu-activation_softmax-cce": ("relu", None, "categorical_crossentropy", "onehot", None, "softmax"),
+    "linear-tanh-mae-dropout": ("linear", "tanh", "mae", "real", None, "dropout"),
+}
+
+
+def _gradient_case(name, dtype):
+    hidden, out_act, loss, target, reg, extra = GRADIENT_CASES[name]
+    x, labels = _data()
+    units = 1 if target == "binary" else 3
+    stack = [layers.Dense(5, activation=hidden, kernel_regularizer=reg, bias_regularizer=reg),
+             layers.Dense(units, activation=out_act, kernel_regularizer=reg)]
+    if extra == "softmax":
+        stack.append(layers.Activation("softmax"))
+    elif extra == "dropout":
+        stack.insert(1, layers.Dropout(0.5, seed=1))
+    model = refnn.Sequential(stack, input_dim=4, seed=2, dtype=dtype)
+    model.compile("sgd", loss)
+    y = {"onehot": one_hot(labels, 3), "ids": labels, "binary": (labels % 2).astype(float)[:, None],
+         "real": np.sin(x[:, :3])}[target]
+    return model, x, y
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", list(GRADIENT_CASES))
+def test_forward_and_gradients_through_the_bridge(case, dtype):
+    model, x, y = _gradient_case(case, dtype)
+    fwd = compare.forward(model, x, y).assert_passed()
+    assert [r.name for r in fwd.rows][-1] == "model/loss"
+    assert {r.rtol for r in fwd.rows} == {FORWARD_RTOL[dtype]}
+    grads = compare.gradients(model, x, y).assert_passed()
+    names = [r.name for r in grads.rows]
+    # backpropagation order: the loss, then the output layer's parameters and dE/dX, down to the input
+    last, first = model.layers[-1].name, model.layers[0].name
+    assert names[0] == "model/loss" and names[-3:] == [f"{first}/kernel", f"{first}/bias", f"{first}/dE/dX"]
+    assert names[1].startswith(last)
+    assert {r.rtol for r in grads.rows[1:]} == {GRADIENT_RTOL[dtype]}
+
+
+def test_results_print_as_tables():
+    model, x, y = _gradient_case("relu-softmax-cce-l2", "float64")
+    text = str(compare.gradients(model, x, y))
+    lines = text.splitlines()
+    assert lines[0].startswith("compare.gradients — refnn vs keras, float64: PASSED")
+    assert "layer    quantity  shape    max abs diff  max rel diff  tolerance" in text
+    assert any(line.startswith("dense_0  dE/dX     (30, 4)") and line.endswith("ok") for line in lines)
+
+
+def test_a_failing_comparison_names_the_first_disagreement_with_both_values():
+    """Without the float32 rounding of the L2 factor, float64 Keras and refnn differ by ~1e-9 in
+    the loss: a real disagreement beyond the float64 contract, reported at the loss first."""
+    model, x, y = _gradient_case("relu-softmax-cce-l2", "float64")
+    result = compare.gradients(model, x, y, keras_exact=False)
+    assert not result.passed and result.first_failure.name == "model/loss"
+    with pytest.raises(AssertionError) as info:
+        result.assert_passed()
+    message = str(info.value)
+    assert "compare.gradients (float64): first disagreement at layer 'model', quantity 'loss'" in message
+    assert f"refnn: [{result.first_failure.refnn.item()!r}]" in message.replace("np.float64(", "")
+    assert "keras: [" in message and "FAILED" in str(result)
+
+
+def test_failure_message_names_the_layer_and_the_agreeing_quantity_before_it():
+    rows = [Row("dense_1", "kernel", np.ones(3), np.ones(3), 0.0, 0.0, 1e-10),
+            Row("dense_1", "dE/dX", np.array([1.0, 2.0]), np.array([1.0, 2.5]), 0.5, 0.2, 1e-10),
+            Row("dense_0", "kernel", np.ones(2), np.zeros(2), 1.0, 1.0, 1e-10)]
+    result = Comparison("gradients", "float64", rows)
+    message = result.failure_message()
+    assert "first disagreement at layer 'dense_1', quantity 'dE/dX': max relative error 2.000e-01 > 1e-10" in message
+    assert "refnn: [1., 2.]" in message and "keras: [1. , 2.5]" in message
+    assert "(previous quantity 'dense_1/kernel' agreed: 0.000e+00)" in message
+    assert result.errors == {"dense_1/kernel": 0.0, "dense_1/dE/dX": 0.2, "dense_0/kernel": 1.0}
+
+
+def test_relative_error_and_tolerances_are_the_contract():
+    assert compare.TOLERANCES == {"forward": FORWARD_RTOL, "gradients": GRADIENT_RTOL,
+                                  "optimizer": OPTIMIZER_RTOL, "training": FIT_RTOL}
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    assert compare.relative_error(a, b) == relative_error(a, b)
+    assert compare.relative_error([np.nan], [1.0]) == np.inf
+    assert compare.relative_error([1.0], [1.0, 2.0]) == np.inf
+    assert not Row("m", "q", np.ones(1), np.ones(1), np.nan, np.nan, 1.0).passed
+
+
+def test_compare_accepts_a_keras_model():
+    x, labels = _data()
+    with floatx("float64"):
+        km = keras.Sequential([keras.Input((4,)), keras.layers.Dense(5, activation="tanh"),
+                               keras.layers.Dense(3), keras.layers.Softmax()])
+        km.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    compare.forward(km, x, labels).assert_passed()
+    compare.gradients(km, x, labels).assert_passed()
+
+
+# ---- training: batch order and fit semantics ------------------------------------------------------
+def _fit_model(dtype="float64"):
+    model = refnn.Sequential([layers.Dense(6, activation="tanh", kernel_regularizer=regularizers.L2(0.01)),
+                              layers.Dense(3, activation="softmax")], input_dim=4, seed=1, dtype=dtype)
+    model.compile(optimizers.SGD(0.1, momentum=0.9), "categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_replayed_batch_order_reproduces_keras_fit_bit_for_bit():
+    """keras_fit_in_order with the identity order = Keras's own fit(shuffle=False,
+    validation_split): same size-weighted loss with a partial last batch, same val_loss, same
+    weights — so the ordered path is Keras's fit, only fed refnn's batches."""
+    x, labels = _data(n=23)
+    y = one_hot(labels, 3)
+    model = _fit_model()
+    plain, ordered = to_keras(model), to_keras(model)
+    with floatx("float64"):
+        expected = plain.fit(x, y, epochs=4, batch_size=5, shuffle=False, validation_split=0.2, verbose=0).history
+    split = int(23 * 0.8)  # 18 rows: batches of 5, 5, 5, 3
+    got = compare.keras_fit_in_order(ordered, x[:split], y[:split], np.tile(np.arange(split), (4, 1)), 5,
+                                     validation_data=(x[split:], y[split:])).history
+    assert got == expected
+    for a, b in zip(plain.get_weights(), ordered.get_weights()):
+        assert np.array_equal(a, b)
+    # and that history is the size-weighted mean (5, 5, 5, 3) — not the plain mean — of the batch losses
+    losses = []
+    check = to_keras(model)
+    with floatx("float64"):
+        for rows in (slice(0, 5), slice(5, 10), slice(10, 15), slice(15, 18)):
+            losses.append(check.train_on_batch(x[rows], y[rows], return_dict=True)["loss"])
+    assert got["loss"][0] == pytest.approx(np.average(losses, weights=[5, 5, 5, 3]), rel=1e-15, abs=0)
+    assert abs(np.mean(losses) - got["loss"][0]) > 1e-6
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_training_follows_refnn_shuffle_order_and_leaves_the_model_alone(dtype):
+    x, labels = _data(n=27)
+    model = _fit_model(dtype)
+    before = model.get_weights()
+    result = compare.training(model, x, one_hot(labels, 3), epochs=5, batch_size=4, validation_split=0.25)
+    result.assert_passed()
+    assert result.refnn_epochs == result.keras_epochs == 5
+    assert set(result.keras_history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    assert "refnn's shuffle order" in str(result)
+    # the order matters: Keras fed unshuffled batches ends elsewhere
+    unshuffled = to_keras(model)
+    split = int(27 * 0.75)
+    y = one_hot(labels, 3).astype(dtype)
+    compare.keras_fit_in_order(unshuffled, x[:split], y[:split], np.tile(np.arange(split), (5, 1)), 4)
+    final = {r.name: r.keras for r in result.rows if r.layer != "history"}
+    assert not np.allclose(unshuffled.layers[0].kernel.numpy(), final["dense_0/kernel"], rtol=1e-3, atol=0)
