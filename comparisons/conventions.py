@@ -148,16 +148,16 @@ def rmsprop(keras_steps: int = 200, textbook_steps: int = 20000, lr: float = 1e-
     floor = {}
     for g in FLOOR_GRADIENTS:
         i = int(np.flatnonzero(g_values == g)[0])
-        floor[g] = {"keras": float(keras_rel[-1, i] / g), "outside_sqrt": float(outside[-1, i] / g),
-                    "textbook": float(text_rel[-1, i] / g), "formula_keras": g / np.sqrt(g * g + 1e-7)}
+        floor[g] = {"keras": float(keras_rel[-1, i]), "outside_sqrt": float(outside[-1, i]),
+                    "textbook": float(text_rel[-1, i]), "formula_keras": g / np.sqrt(g * g + 1e-7)}
     return {
         "lr": lr, "keras_steps": keras_steps, "textbook_steps": textbook_steps,
         "step_over_lr": {t: {"keras": at(keras_rel, t), "textbook": at(text_rel, t)} for t in (1, 10, 100)},
         "curve_keras": keras_rel[:, one].tolist(), "curve_textbook": text_rel[:, one].tolist(),
         "g": g_values.tolist(),
-        "steady_keras": (keras_rel[-1] / g_values).tolist(),
-        "steady_outside": (outside[-1] / g_values).tolist(),
-        "steady_textbook": (text_rel[-1] / g_values).tolist(),
+        "steady_keras": keras_rel[-1].tolist(),
+        "steady_outside": outside[-1].tolist(),
+        "steady_textbook": text_rel[-1].tolist(),
         "floor": floor,
         "check": _rel(refnn_keras, keras_rel),
     }
@@ -508,7 +508,9 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
                 fmt_num(f32["keras_probabilities"][i]), fmt_num(f32["keras_logits"][i]),
                 fmt_num(f64["textbook"][i])] for i in idx], "float32 unless stated."),
         Plot("conventions_bce", "N·∂L/∂z for target 0 in float32 against the logit z: the probability "
-             "path collapses to 0 where σ(z) rounds to 1; the logits path stays at σ(z) − y ≈ 1.",
+             "path collapses to 0 where σ(z) reaches the clip bound 1 − ε (TensorFlow's float32 sigmoid "
+             "rounds a little differently from NumPy's, so the two drop at slightly different z); the "
+             "logits path stays at σ(z) − y ≈ 1.",
              [Panel("BCE gradient, float32", "logit z", "N·∂L/∂z", [
                  Series("notes, ŷ clipped (NaN unclipped)", z, f32["textbook_clipped"]),
                  Series("Keras, probabilities", z, f32["keras_probabilities"], "--"),
@@ -525,7 +527,7 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
     sm = softmax()
     section.data["softmax"] = sm
     progress.step("softmax")
-    fmt3 = lambda v: "[" + ", ".join(f"{x:.3f}" for x in v) + "]"  # noqa: E731
+    fmt3 = lambda v: "[" + ", ".join(f"{x + 0.0:.3f}" for x in v) + "]"  # noqa: E731
     section.add(
         Heading("6. Softmax derivative f(1 − f) vs the full Jacobian; CCE derivative"),
         "The softmax Jacobian is `∂f_i/∂z_j = f_i(δ_ij − f_j)`. Writing it as f(1 − f) keeps only the "

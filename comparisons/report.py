@@ -216,9 +216,9 @@ def _summary_tables(report: Report) -> list[Table]:
             "Comparisons: the same computation in refnn and in Keras/TensorFlow; the error is "
             "max|refnn − keras| / max|keras| over the compared tensors."))
     if report.differences:
-        tables.append(Table(["teaching difference (textbook vs Keras)", "size of the difference"],
+        tables.append(Table(["teaching difference", "size of the difference"],
                             [[d.what, d.size] for d in report.differences],
-                            "Where the lecture formulas and Keras differ, measured live."))
+                            "Where the lecture formulas and Keras differ, and what the numbers mean — measured live."))
     if report.findings:
         tables.append(Table(["published problem (refnn alone)", "measured", "published"],
                             [[f.what, f.measured, f.published] for f in report.findings],
@@ -268,8 +268,8 @@ def render_plot(plot: Plot, path: str) -> str:
                 ax.plot(_finite(s.x), _finite(s.y), s.style, label=s.label, markersize=4)
             ax.set_xscale(panel.xscale)
         ax.set_yscale(panel.yscale)
-        for k, (y, label) in enumerate(panel.hlines):  # the k-th line takes the k-th series' colour
-            ax.axhline(y, color=f"C{k}", linestyle=":", linewidth=1.2, label=label)
+        for k, (y, label) in enumerate(panel.hlines):
+            ax.axhline(y, color="0.35", linestyle=(":", "-.", "--")[k % 3], linewidth=1.1, label=label)
         ax.set_title(panel.title, fontsize=10)
         ax.set_xlabel(panel.xlabel)
         ax.set_ylabel(panel.ylabel)

@@ -70,6 +70,13 @@ class LevenbergMarquardtModel(keras.Sequential):
         self._loss_object = self._check_loss(loss)
         super().compile(optimizer=optimizer, loss=loss, run_eagerly=True, **kwargs)
 
+    def compile_from_config(self, config):
+        # Keras skips models whose compile() is overridden; this one can rebuild itself
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
     @staticmethod
     def _check_loss(loss):
         from keras_bridge.plugins.losses import SumSquaredError

@@ -42,7 +42,8 @@ class Quickprop(Optimizer):
 
     Full batch only (``requires_full_batch``). Fahlman's ε (1.0, or 0.55 in the public C copy)
     assumes the *summed* error; refnn's losses are means over the batch, so the equivalent ε is
-    ``N`` times larger. The default ε = 0.01 is SGD's; tune it.
+    ``N`` times larger. The default ε = 0.01 is SGD's; tune it. Keras has no Quickprop (the bridge
+    provides a plugin), so ``keras_float32_constants`` changes nothing here.
 
     Args:
         learning_rate: ``ε > 0``, a float or a schedule.

@@ -20,7 +20,8 @@ class RMSprop(Optimizer):
     * ``epsilon_placement="inside_sqrt"`` (Keras, TF1; the default): ``Δ = lr·g / √(v + ε)``
     * ``epsilon_placement="outside_sqrt"`` (the lecture, PyTorch): ``Δ = lr·g / (√v + ε)``
 
-    and ``W ← W − Δ``, or with ``momentum = μ > 0``: ``b ← μb + Δ; W ← W − b`` (Keras and PyTorch).
+    and ``W ← W − Δ``, or with ``momentum = μ > 0``: ``b ← μb + Δ; W ← W − b`` (Keras; PyTorch keeps
+    lr outside ``b``, which is the same for a constant lr).
     ``bias_correction=True`` (not in Keras) divides ``v`` (and ``a``) by ``1 − ρᵗ`` first, as Adam
     does: with ε outside the √ this *is* Adam with ``β₁ = 0`` (paper form). Keras's ε inside the √
     puts a floor ``√ε ≈ 3.2e-4`` under the denominator, which slows steps for ``|g| ≲ 1e-3``.

@@ -35,7 +35,8 @@ class Rprop(Optimizer):
     of training rows. Scaling the loss (sum vs mean) does not change Rprop.
 
     Defaults are Riedmiller's (Δ₀ = 0.1, η⁺ = 1.2, η⁻ = 0.5, Δmin = 1e-6, Δmax = 50); PyTorch uses
-    Δ₀ = 0.01, Igel & Hüsken Δmin = 0. Keras has no Rprop (the bridge provides a plugin).
+    Δ₀ = 0.01, Igel & Hüsken Δmin = 0. Keras has no Rprop (the bridge provides a plugin), so
+    ``keras_float32_constants`` changes nothing here.
 
     Args:
         variant: ``"rprop+"`` (default), ``"rprop-"``, ``"irprop+"`` or ``"irprop-"``.
@@ -92,13 +93,17 @@ class Rprop(Optimizer):
             state["prev_param"] = param.copy()
         return state
 
+    def apply(self, params: dict, grads: dict, loss: float | None = None) -> None:
+        # checked before the pipeline touches any weight (clipping and decay come first)
+        if self.variant == "irprop+" and loss is None and grads:
+            raise ValueError(
+                "iRprop+ compares the loss with the previous one: pass the full-batch loss at "
+                "the current weights, `apply(params, grads, loss=...)`. Received: loss=None")
+        super().apply(params, grads, loss)
+
     def _update(self, params, grads, lr, loss):
         backtrack = self.variant == "rprop+"
         if self.variant == "irprop+":
-            if loss is None:
-                raise ValueError(
-                    "iRprop+ compares the loss with the previous one: pass the full-batch loss at "
-                    "the current weights, `apply(params, grads, loss=...)`. Received: loss=None")
             loss = float(loss)
             backtrack = self.previous_loss is not None and loss > self.previous_loss
             self.previous_loss = loss

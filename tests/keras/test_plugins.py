@@ -11,7 +11,7 @@ keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
 import refnn  # noqa: E402
-from keras_bridge import compare, from_keras, plugins, to_keras  # noqa: E402
+from keras_bridge import compare, from_keras, keras_exact, plugins, to_keras  # noqa: E402
 from keras_bridge.dtypes import floatx  # noqa: E402
 from refnn import layers, losses, optimizers, regularizers  # noqa: E402
 from tests.conftest import FIT_RTOL, OPTIMIZER_RTOL  # noqa: E402
@@ -58,19 +58,19 @@ def _apply(optimizer, grads, loss=None, start=1.0):
 
 
 def test_rprop_plugin_hand_values_on_a_sign_flip():
-    # Δ₀ = 0.1, η⁺ = 1.2: 1 → 0.9 → 0.78; the flip at step 3 ...
+    # Δ₀ = 0.1, η⁺ = 1.2, η⁻ = 0.5: 1 → 0.9 → 0.9 − 0.12, then the gradient flips sign
+    w1, w2 = 1.0 - 0.1, 1.0 - 0.1 - 0.1 * 1.2
     with floatx("float64"):
-        plus, minus, iminus = (plugins.Rprop(variant=v) for v in ("rprop+", "rprop-", "irprop-"))
-    assert _apply(plus, [1.0, 1.0, -1.0, -1.0]) == [0.9, 0.9 - 0.12, 0.9, 0.9 + 0.06]  # ... undoes step 2 exactly
-    assert _apply(minus, [1.0, 1.0, -1.0]) == [0.9, 0.9 - 0.12, 0.9 - 0.12 + 0.06]      # ... moves back by Δ·η⁻
-    assert _apply(iminus, [1.0, 1.0, -1.0, -1.0]) == [0.9, 0.78, 0.78, 0.78 + 0.06]      # ... does not move
-    with floatx("float64"):
-        iplus = plugins.Rprop(variant="irprop+")
-    # undo only when the loss went up: at step 3 it went down (no undo), at step 5 up (undo)
-    values = _apply(iplus, [1.0, 1.0, -1.0, -1.0, 1.0], loss=[3.0, 2.0, 1.0, 0.5, 0.8])
-    assert values[2] == values[1] and values[4] == values[3] + 0.0 * 0 == values[3] - 0.0 or True
-    assert values[:3] == [0.9, 0.78, 0.78]
-    assert values[4] == values[2]  # the step taken at 4 is undone at 5
+        plus, minus, iplus, iminus = (plugins.Rprop(variant=v) for v in ("rprop+", "rprop-", "irprop+", "irprop-"))
+    # rprop+: the flip undoes step 2 exactly; the next step moves by the halved Δ
+    assert _apply(plus, [1.0, 1.0, -1.0, -1.0]) == [w1, w2, w1, w1 + 0.06]
+    # rprop−: no undo, moves back by the halved Δ at once
+    assert _apply(minus, [1.0, 1.0, -1.0]) == [w1, w2, w2 + 0.06]
+    # irprop−: the flip freezes the weight for one step
+    assert _apply(iminus, [1.0, 1.0, -1.0, -1.0]) == [w1, w2, w2, w2 + 0.06]
+    # irprop+: at the flip of step 3 the loss went down (no undo); at the flip of step 5 it went
+    # up (2 → … → 0.5 → 0.8): the step taken at 4 is undone
+    assert _apply(iplus, [1.0, 1.0, -1.0, -1.0, 1.0], loss=[3.0, 2.0, 1.0, 0.5, 0.8]) == [w1, w2, w2, w2 + 0.06, w2]
 
 
 def test_quickprop_plugin_first_step_is_gradient_descent_then_secant():
@@ -113,7 +113,8 @@ def test_plugin_optimizers_serialize_and_map_back_to_refnn():
     for refnn_opt in (optimizers.Rprop(variant="irprop+", learning_rate=0.02, eta_plus=1.3, min_step=0.001),
                       optimizers.Quickprop(learning_rate=0.2, max_growth=1.5, decay=1e-4)):
         keras_opt = to_keras(_full_batch_model(refnn_opt), plugins=True).optimizer
-        copy = keras.optimizers.deserialize(keras.optimizers.serialize(keras_opt))
+        with floatx("float64"):  # the learning-rate variable takes the floatx of its creation
+            copy = keras.optimizers.deserialize(keras.optimizers.serialize(keras_opt))
         assert type(copy) is type(keras_opt) and copy.get_config() == keras_opt.get_config()
         back = from_keras(to_keras(_full_batch_model(refnn_opt), plugins=True), keras_exact=False)
         assert back.optimizer.get_config() == refnn_opt.get_config()
@@ -135,7 +136,7 @@ def _curve(n=40):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("optimizer", [lambda: optimizers.Rprop(variant="rprop-", learning_rate=0.05),
                                        lambda: optimizers.Rprop(variant="rprop+"),
-                                       lambda: optimizers.Quickprop(learning_rate=0.1)],
+                                       lambda: optimizers.Quickprop(learning_rate=0.01)],
                          ids=["rprop-", "rprop+", "quickprop"])
 def test_full_batch_fit_with_plugin_optimizers_matches_refnn(optimizer, dtype):
     p, t = _curve()
@@ -159,21 +160,23 @@ def test_levenberg_marquardt_model_follows_refnn(dtype, epochs):
     assert history[-1] < 0.5 * history[0]
 
 
-def test_levenberg_marquardt_with_l2_and_a_rejected_step():
+def test_levenberg_marquardt_with_l2_and_rejected_steps():
+    """An L2 penalty enters as extra residuals on both sides; the run includes rejected steps
+    (μ grows, weights restored) and μ follows refnn's exactly.
+
+    Agreement is limited by the conditioning of JᵀJ + μI (TF's Cholesky vs LAPACK's): ~1e-11 here,
+    where μ stays ≥ 1e-3; runs in which μ falls to 1e-7 drift to ~1e-6 within 8 epochs."""
     p, t = _curve()
-    model = _full_batch_model(optimizers.LevenbergMarquardt(mu=1e-6), regularizer=regularizers.L2(1e-3))
+    model = _full_batch_model(optimizers.LevenbergMarquardt(), regularizer=regularizers.L2(1e-3))
     result = compare.training(model, p, t, epochs=8, batch_size=40, shuffle=False)
     result.assert_passed()
     keras_model = to_keras(model, plugins=True)
     with floatx("float64"):
-        for _ in range(8):
-            keras_model.train_on_batch(p, t)
-    mirror = refnn.Sequential([layers.Dense(5, activation="tanh", kernel_regularizer=regularizers.L2(float(np.float32(1e-3)))),
-                               layers.Dense(1)], input_dim=1, seed=3)
-    mirror.compile(optimizers.LevenbergMarquardt(mu=1e-6), "mse")
+        keras_model.fit(p, t, epochs=8, batch_size=40, shuffle=False, verbose=0)
+    mirror = keras_exact(model)
     mirror.fit(p, t, epochs=8, batch_size=40, shuffle=False, verbose=0)
-    assert mirror.optimizer.total_rejections > 0  # the case exercises rejections ...
-    assert keras_model.mu == pytest.approx(mirror.optimizer.mu, rel=1e-12)  # ... and μ follows
+    assert mirror.optimizer.total_rejections > 0
+    assert keras_model.mu == mirror.optimizer.mu and keras_model.lm_iterations == mirror.optimizer.iterations
 
 
 def test_levenberg_marquardt_stops_like_refnn():

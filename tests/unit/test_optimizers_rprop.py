@@ -72,10 +72,12 @@ def test_irprop_plus_backtracks_only_when_the_loss_went_up():
     assert weights[3] == W3 and weights[4] == W3 - D4 and steps[3] == D4
 
 
-def test_irprop_plus_without_a_loss_raises():
-    opt = Rprop("irprop+")
+def test_irprop_plus_without_a_loss_raises_before_touching_the_weights():
+    opt = Rprop("irprop+", weight_decay=0.1)
+    params = {"w": np.ones(1)}
     with pytest.raises(ValueError, match="iRprop\\+ compares the loss.*Received: loss=None"):
-        opt.apply({"w": np.ones(1)}, {"w": np.ones(1)})
+        opt.apply(params, {"w": np.ones(1)})
+    assert params["w"][0] == 1.0 and opt.iterations == 0
 
 
 def test_step_sizes_are_clamped_to_min_and_max():
