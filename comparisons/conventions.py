@@ -97,13 +97,13 @@ def momentum(steps: int = 100, seed: int = 0, beta: float = 0.9, lr: float = 0.1
     refnn_keras = _steps(_refnn_trajectory(optimizers.SGD(lr, momentum=beta, keras_float32_constants=True),
                                            init, grads))
     ratio = keras_same / ema_steps
-    mu32 = float(np.float32(beta))
+    mu32 = float(np.float32(beta))  # the μ Keras float64 computes with
     # a constant positive gradient makes the scheduled ratio a clean curve
     ones = np.ones((steps, 1))
-    mapped = _steps(_keras_trajectory(lambda: keras.optimizers.SGD(lr * (1 - beta), momentum=beta), [0.0], ones))
+    mapped = _steps(_keras_trajectory(lambda: keras.optimizers.SGD(lr * (1 - mu32), momentum=beta), [0.0], ones))
     ema_const = _steps(_refnn_trajectory(ema(lr), [0.0], ones))
     sched_keras = _steps(_keras_trajectory(lambda: keras.optimizers.SGD(
-        keras.optimizers.schedules.ExponentialDecay(lr * (1 - beta), 10, 0.5), momentum=beta), [0.0], ones))
+        keras.optimizers.schedules.ExponentialDecay(lr * (1 - mu32), 10, 0.5), momentum=beta), [0.0], ones))
     sched_ema = _steps(_refnn_trajectory(optimizers.SGD(schedules.ExponentialDecay(lr, 10, 0.5), momentum=beta,
                                                         momentum_form="ema", keras_float32_constants=True),
                                          [0.0], ones))

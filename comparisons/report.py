@@ -232,6 +232,8 @@ def summary_text(report: Report) -> str:
     for table in _summary_tables(report):
         out += [table.caption, format_table(table.headers, table.rows), ""]
     checks = report.checks
+    if not checks:
+        return "\n".join(out)
     n_fail = sum(c.passed is False for c in checks)
     n_skip = sum(c.passed is None for c in checks)
     out.append(f"{len(checks) - n_fail - n_skip} of {len(checks)} comparisons within tolerance"

@@ -243,8 +243,9 @@ def keras_exact(model: refnn.Sequential) -> refnn.Sequential:
     initial accumulator and schedules. The copy has the regularizer factors rounded through
     float32 and its optimizer built with ``keras_float32_constants=True``; weights, optimizer
     state and random generators are copied unchanged (``copy.deepcopy``). In float64 this is the
-    difference between ~1e-8 and ~1e-16 relative agreement with Keras; in float32 it changes
-    nothing measurable. The model itself is not modified.
+    difference between ~1e-9…1e-6 (measured: 3.5e-9 for the gradients of an L2(0.01) model;
+    100-step trajectories 2.1e-7 for SGD with momentum 0.9, 3.7e-6 for Adam) and ~1e-16 relative
+    agreement with Keras; in float32 it changes nothing measurable. The model itself is not modified.
     """
     import copy
 
@@ -272,9 +273,10 @@ def to_keras(model: refnn.Sequential, compile: bool = True, plugins: bool = Fals
         model: a built ``refnn.Sequential``.
         compile: when the refnn model is compiled, compile the twin with the equivalent optimizer
             (``keras_bridge.optimizers.optimizer_to_keras``), loss and metrics.
-        plugins: allow ``keras_bridge.plugins`` classes (Rprop, Quickprop, SumSquaredError)
-            where stock Keras has no counterpart; loading such a model then needs
-            ``import keras_bridge``.
+        plugins: allow ``keras_bridge.plugins`` classes where stock Keras has no counterpart:
+            the Rprop and Quickprop optimizers, the ``sse`` loss, and for a model compiled with
+            ``LevenbergMarquardt`` a ``plugins.LevenbergMarquardtModel`` instead of a
+            ``keras.Sequential``. Loading such a file then needs ``import keras_bridge``.
 
     Returns:
         a built ``keras.Sequential`` named like the refnn model.

@@ -14,8 +14,10 @@ epoch (each epoch's value against itself). Tolerances are the contract of DESIGN
 
 What each side runs:
 
-* The argument may be a refnn model (its Keras twin is ``to_keras(model)``) or a Keras model (its
-  refnn twin is ``from_keras(model)``).
+* The argument may be a refnn model (its Keras twin is ``to_keras(model, plugins=True)``, so
+  Rprop, Quickprop and Levenberg–Marquardt run as ``keras_bridge.plugins``) or a Keras model (its
+  refnn twin is ``from_keras(model)``). Both sides start with a fresh optimizer of the same
+  configuration (optimizer state does not cross the bridge).
 * The refnn side is ``keras_exact(model)``: a copy with the hyper-parameters Keras rounds through
   float32 rounded the same way (regularizer factors, optimizer ``keras_float32_constants``). That
   turns ~1e-8 float64 differences into ~1e-16. ``keras_exact=False`` compares the model as it is.
@@ -229,6 +231,11 @@ def _twins(model, keras_exact: bool, compile: bool = True):
     elif isinstance(model, refnn.Sequential):
         keras_model = to_keras(model, compile=compile, plugins=True)
         mine = _keras_exact(model) if keras_exact else copy.deepcopy(model)
+        if mine.optimizer is not None:
+            # the Keras twin's optimizer is new: start refnn's from the same (empty) state
+            flag = getattr(mine.optimizer, "keras_float32_constants", False)
+            mine.optimizer = type(mine.optimizer).from_config(mine.optimizer.get_config())
+            mine.optimizer.keras_float32_constants = flag
     else:
         raise TypeError(
             f"`model` must be a refnn.Sequential or a keras.Sequential. Received: {type(model).__name__}"
@@ -236,7 +243,7 @@ def _twins(model, keras_exact: bool, compile: bool = True):
     return mine, keras_model, mine.dtype.name
 
 
-def _notes(mine, keras_exact: bool) -> list[str]:
+def _notes(keras_exact: bool) -> list[str]:
     if keras_exact:
         return ["refnn side: keras_exact copy (hyper-parameters Keras rounds through float32 rounded alike)"]
     return ["refnn side: the model as given (exact hyper-parameters; Keras rounds some through float32)"]
@@ -259,7 +266,7 @@ def forward(model, x, y=None, keras_exact: bool = True) -> Comparison:
     """
     mine, keras_model, dtype = _twins(model, keras_exact, compile=y is not None)
     rtol = TOLERANCES["forward"][dtype]
-    result = Comparison("forward", dtype, notes=_notes(mine, keras_exact))
+    result = Comparison("forward", dtype, notes=_notes(keras_exact))
     x = np.asarray(x, dtype=dtype)
     with floatx(dtype):
         h_mine, h_keras = x, tf.constant(x)
@@ -293,7 +300,7 @@ def gradients(model, x, y, keras_exact: bool = True) -> Comparison:
     if mine.loss is None:
         raise ValueError("compare.gradients needs a compiled model (the loss defines the gradient).")
     rtol = TOLERANCES["gradients"][dtype]
-    result = Comparison("gradients", dtype, notes=_notes(mine, keras_exact))
+    result = Comparison("gradients", dtype, notes=_notes(keras_exact))
     x = np.asarray(x, dtype=dtype)
     loss_mine, grads_mine = mine.loss_and_gradients(x, y, training=False)
     dx_mine = dict(mine.input_gradients)
@@ -536,7 +543,7 @@ def training(model, x, y, epochs: int = 20, batch_size: int = 32, validation_spl
                                        validation_data=val, callbacks=keras_callbacks).history
     rtol = TOLERANCES["training"][dtype]
     result = TrainingComparison(
-        "training", dtype, notes=_notes(mine, keras_exact) + [
+        "training", dtype, notes=_notes(keras_exact) + [
             f"{epochs} epochs, batch_size={batch_size}, {n} training rows"
             + (f", {n_all - n} validation rows" if val is not None else "")
             + (", refnn's shuffle order" if shuffle else ", no shuffling")],

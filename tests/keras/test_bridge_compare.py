@@ -181,3 +181,16 @@ def test_training_follows_refnn_shuffle_order_and_leaves_the_model_alone(dtype):
     compare.keras_fit_in_order(unshuffled, x[:split], y[:split], np.tile(np.arange(split), (5, 1)), 4)
     final = {r.name: r.keras for r in result.rows if r.layer != "history"}
     assert not np.allclose(unshuffled.layers[0].kernel.numpy(), final["dense_0/kernel"], rtol=1e-3, atol=0)
+
+
+def test_training_starts_both_optimizers_fresh():
+    """A model whose optimizer already has state (moments, step count) is compared from a fresh
+    optimizer of the same configuration on both sides: optimizer state does not cross the bridge."""
+    x, labels = _data(n=20)
+    y = one_hot(labels, 3)
+    model = _fit_model()
+    model.compile(optimizers.Adam(0.05), "categorical_crossentropy")
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    assert model.optimizer.iterations == 6
+    compare.training(model, x, y, epochs=3, batch_size=8).assert_passed()
+    assert model.optimizer.iterations == 6

@@ -14,7 +14,7 @@ import refnn  # noqa: E402
 from keras_bridge import compare, from_keras, keras_exact, plugins, to_keras  # noqa: E402
 from keras_bridge.dtypes import floatx  # noqa: E402
 from refnn import layers, losses, optimizers, regularizers  # noqa: E402
-from tests.conftest import FIT_RTOL, OPTIMIZER_RTOL  # noqa: E402
+from tests.conftest import OPTIMIZER_RTOL  # noqa: E402
 
 DTYPES = ["float64", "float32"]
 VARIANTS = ["rprop+", "rprop-", "irprop+", "irprop-"]
@@ -88,6 +88,13 @@ def test_irprop_plus_needs_the_loss():
         with pytest.raises(ValueError, match=r"iRprop\+ compares the loss with the previous one: call "
                                              r"apply_gradients\(grads_and_vars, loss=E\)"):
             opt.apply_gradients([(tf.constant([1.0], dtype="float64"), var)])
+
+
+def test_irprop_plus_in_keras_fit_is_refused_with_the_reason():
+    p, t = _curve()
+    keras_model = to_keras(_full_batch_model(optimizers.Rprop(variant="irprop+")), plugins=True)
+    with floatx("float64"), pytest.raises(ValueError, match=r"Keras's built-in fit does not pass the loss"):
+        keras_model.fit(p, t, epochs=1, batch_size=40, verbose=0)
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -1,0 +1,139 @@
+"""``refnn-compare``: refnn and Keras side by side — a report with tables, plots and a summary.
+
+With no command it runs every study on scikit-learn's bundled data (nothing is downloaded) and
+writes ``reports/latest/index.html``, ``report.md``, ``report.json`` and the PNG plots:
+
+============ =================================================================================
+command      study
+============ =================================================================================
+gradients    per-layer gradients refnn vs Keras, float64 and float32 (digits MLP and others)
+optimizers   100-step trajectories of every Keras-exact optimizer (and the Rprop/Quickprop
+             plugins)
+conventions  the lecture's formulas vs Keras: momentum, RMSprop, Adam ε, MSE, BCE, softmax, L2
+training     fit curves refnn vs Keras (digits, diabetes): loss, val_loss, final weights
+classics     Rprop, Quickprop, Levenberg–Marquardt on their published problems (refnn alone)
+bench        time per epoch and peak memory vs Keras, scikit-learn, PyTorch
+             (``comparisons.bench``; its own options, e.g. ``--profile``)
+============ =================================================================================
+
+Options (every command but ``bench``): ``--out DIR`` (default ``reports/latest``), ``--quick``
+(fewer seeds, epochs and configurations: a smoke run), ``--seed N``.
+
+Exit status: 0 when every comparison is within the tolerance of the contract, 1 when one is not
+(the summary names it), 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib
+import os
+import platform
+import sys
+import time
+
+__all__ = ["STUDIES", "DEFAULT_OUT", "build_parser", "run", "main"]
+
+#: command → (module, one line of help); the order is the report's
+STUDIES = {
+    "gradients": ("comparisons.gradients", "per-layer gradients refnn vs Keras, float64 and float32"),
+    "optimizers": ("comparisons.optimizers", "100-step optimizer trajectories refnn vs Keras"),
+    "conventions": ("comparisons.conventions", "textbook formulas vs Keras, measured live"),
+    "training": ("comparisons.training", "fit curves refnn vs Keras: loss, val_loss, final weights"),
+    "classics": ("comparisons.classics", "Rprop, Quickprop, Levenberg–Marquardt on published problems"),
+}
+DEFAULT_OUT = os.path.join("reports", "latest")
+
+
+def _add_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
+    # a subcommand's options must not reset values given before the subcommand: SUPPRESS there
+    d = (lambda v: v) if defaults else (lambda v: argparse.SUPPRESS)  # noqa: E731
+    parser.add_argument("--out", metavar="DIR", default=d(DEFAULT_OUT),
+                        help=f"where to write the report (default: {DEFAULT_OUT})")
+    parser.add_argument("--quick", action="store_true", default=d(False),
+                        help="fewer seeds, epochs and configurations: a quick smoke run")
+    parser.add_argument("--seed", type=int, default=d(0), help="seed of the data splits and weights (default 0)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="refnn-compare", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="refnn and Keras side by side: live comparisons, the textbook-vs-Keras "
+                    "conventions, training curves and classic algorithms, written as an HTML/Markdown "
+                    "report with plots. With no command, every study runs.",
+        epilog="`refnn-compare bench --help` lists the benchmark's own options.")
+    _add_options(parser, defaults=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_, help_text) in STUDIES.items():
+        _add_options(sub.add_parser(name, help=help_text, description=help_text), defaults=False)
+    sub.add_parser("bench", help="time per epoch and peak memory against Keras, scikit-learn, PyTorch "
+                                 "(options: refnn-compare bench --help)", add_help=False)
+    return parser
+
+
+def _versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = [f"Python {platform.python_version()}"]
+    for package in ("refnn", "numpy", "tensorflow", "keras", "scikit-learn", "matplotlib"):
+        try:
+            out.append(f"{package} {version(package)}")
+        except PackageNotFoundError:
+            pass
+    return ", ".join(out)
+
+
+def run(argv=None, stream=None):
+    """Parse ``argv``, run the studies, write the report and print the summary to ``stream``
+    (default stdout; progress goes to stderr).
+
+    Returns:
+        the ``comparisons.report.Report``.
+    """
+    args = build_parser().parse_args(argv)
+    stream = sys.stdout if stream is None else stream
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from comparisons import report as rep
+
+    names = [args.command] if args.command else list(STUDIES)
+    out_dir = os.path.abspath(args.out)
+    stream.write(f"refnn-compare: {', '.join(names)}{' (quick)' if args.quick else ''} → {out_dir}\n")
+    stream.flush()
+    progress = rep.Progress(sys.stderr)
+    start = time.perf_counter()
+    sections = []
+    for name in names:
+        module = importlib.import_module(STUDIES[name][0])
+        sections.append(module.run(quick=args.quick, seed=args.seed, progress=progress))
+    elapsed = time.perf_counter() - start
+    report = rep.Report("refnn vs Keras: side-by-side comparisons", sections, meta={
+        "command": "refnn-compare " + " ".join(sys.argv[1:] if argv is None else argv),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "mode": "quick" if args.quick else "full",
+        "seed": args.seed,
+        "versions": _versions(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
+        "time": f"{elapsed:.1f} s",
+    })
+    paths = rep.write(report, out_dir)
+    stream.write("\n" + rep.summary_text(report) + "\n")
+    stream.write(f"\nReport: {paths['html']} (also report.md, report.json, {len(paths['plots'])} plots); "
+                 f"{elapsed:.1f} s.\n")
+    stream.flush()
+    return report
+
+
+def main(argv=None) -> int:
+    """The console script. Returns the exit status (see the module docstring)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "bench":
+        from comparisons import bench
+
+        return bench.main(argv[1:])
+    report = run(argv)
+    return 0 if report.passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
