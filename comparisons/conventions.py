@@ -26,8 +26,7 @@ import time
 
 import numpy as np
 
-from comparisons.report import (Check, Difference, Heading, Panel, Plot, Progress, Section, Series, Table,
-                                fmt_err, fmt_num)
+from comparisons.report import Check, Difference, Heading, Panel, Plot, Progress, Section, Series, Table, fmt_num
 from refnn import activations, losses, optimizers, regularizers
 from refnn.optimizers import schedules
 
@@ -91,7 +90,9 @@ def momentum(steps: int = 100, seed: int = 0, beta: float = 0.9, lr: float = 0.1
     grads = rng.standard_normal((steps, 8))
     init = rng.standard_normal(8)
     # Keras float64 rounds μ through float32; the refnn side uses that μ too, so the ratio is exact
-    ema = lambda lr_: optimizers.SGD(lr_, momentum=beta, momentum_form="ema", keras_float32_constants=True)  # noqa: E731
+    def ema(lr_):
+        return optimizers.SGD(lr_, momentum=beta, momentum_form="ema", keras_float32_constants=True)
+
     keras_same = _steps(_keras_trajectory(lambda: keras.optimizers.SGD(lr, momentum=beta), init, grads))
     ema_steps = _steps(_refnn_trajectory(ema(lr), init, grads))
     refnn_keras = _steps(_refnn_trajectory(optimizers.SGD(lr, momentum=beta, keras_float32_constants=True),
@@ -504,9 +505,9 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
         "(per sample) for target 0.",
         Table(["z", "notes (no clip)", "notes, ŷ clipped", "Keras, probabilities", "Keras, logits path",
                "float64: notes"],
-              [[fmt_num(z[i], 3), fmt_num(f32["textbook"][i]), fmt_num(f32["textbook_clipped"][i]),
-                fmt_num(f32["keras_probabilities"][i]), fmt_num(f32["keras_logits"][i]),
-                fmt_num(f64["textbook"][i])] for i in idx], "float32 unless stated."),
+              [[fmt_num(z[i], 3), fmt_num(f32["textbook"][i], 6), fmt_num(f32["textbook_clipped"][i], 6),
+                fmt_num(f32["keras_probabilities"][i], 6), fmt_num(f32["keras_logits"][i], 6),
+                fmt_num(f64["textbook"][i], 10)] for i in idx], "float32 unless stated."),
         Plot("conventions_bce", "N·∂L/∂z for target 0 in float32 against the logit z: the probability "
              "path collapses to 0 where σ(z) reaches the clip bound 1 − ε (TensorFlow's float32 sigmoid "
              "rounds a little differently from NumPy's, so the two drop at slightly different z); the "

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from comparisons.report import Check, Heading, Panel, Plot, Progress, Section, Series, Table, fmt_err
+from comparisons.report import Check, Panel, Plot, Progress, Section, Series, Table, fmt_err
 from refnn import optimizers as ropt
 from refnn.optimizers import schedules
 

@@ -531,8 +531,7 @@ def training(model, x, y, epochs: int = 20, batch_size: int = 32, validation_spl
     n = x_train.shape[0]
     if shuffle:
         # fit draws one permutation per epoch from the model's shuffle generator: replay it
-        replay = copy.deepcopy(mine._shuffle_rng)
-        orders = np.stack([replay.permutation(n) for _ in range(epochs)])
+        orders = mine.next_shuffle_orders(n, epochs)
     else:
         orders = np.tile(np.arange(n), (epochs, 1))
     keras_callbacks = callbacks_to_keras(callbacks)

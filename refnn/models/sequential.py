@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import numbers
 
 import numpy as np
@@ -227,6 +228,15 @@ class Sequential:
         return loss, y_pred
 
     # ---- fit / evaluate / predict ---------------------------------------------------------------
+    def next_shuffle_orders(self, n: int, epochs: int) -> np.ndarray:
+        """The row permutations the next ``fit(shuffle=True)`` on ``n`` training rows will use, one
+        per epoch, without consuming them (``keras_bridge`` replays them so that Keras sees the
+        same batches)."""
+        n = check_positive_int("n", n)
+        preview = copy.deepcopy(self._shuffle_rng)
+        return np.stack([preview.permutation(n) for _ in range(check_non_negative_int("epochs", epochs))]) \
+            if epochs else np.zeros((0, n), dtype=np.int64)
+
     def fit(self, x, y, epochs: int = 1, batch_size: int | None = 32, shuffle: bool = True,
             validation_split: float = 0.0, validation_data=None, callbacks=None, verbose: int = 1,
             initial_epoch: int = 0) -> History:

@@ -288,3 +288,17 @@ class TestBadInput:
     def test_duplicate_names(self):
         with pytest.raises(ValueError, match=r"second layer named 'a'"):
             refnn.Sequential([layers.Dense(1, name="a"), layers.Dense(1, name="a")])
+
+
+def test_next_shuffle_orders_previews_fit_without_consuming(rng):
+    x, y = rng.standard_normal((10, 3)), rng.standard_normal((10, 2))
+    model = _mlp("tanh", "linear", seed=4, k=2)
+    model.compile(optimizers.SGD(0.05), "mse")
+    orders = model.next_shuffle_orders(10, 2)
+    assert orders.shape == (2, 10) and np.array_equal(orders, model.next_shuffle_orders(10, 2))
+    # replaying the orders with shuffle=False reproduces the shuffled fit exactly
+    twin = _mlp("tanh", "linear", seed=4, k=2)
+    twin.compile(optimizers.SGD(0.05), "mse")
+    shuffled = model.fit(x, y, epochs=2, batch_size=4, verbose=0).history["loss"]
+    replayed = [twin.fit(x[o], y[o], epochs=1, batch_size=4, shuffle=False, verbose=0).history["loss"][0] for o in orders]
+    assert shuffled == replayed
