@@ -95,13 +95,14 @@ def encoder_model(seed: int, optimizer) -> refnn.Sequential:
     return model
 
 
-def encoder_run(seeds: int = 20, cap: int = 1000, progress: Progress | None = None) -> dict:
-    """Epochs to the 40-20-40 criterion for every method and seed."""
+def encoder_run(seeds: int = 20, cap: int = 1000, progress: Progress | None = None, first_seed: int = 0) -> dict:
+    """Epochs to the 40-20-40 criterion for every method and seed (``first_seed``, ``+1``, …)."""
     x, y = datasets.encoder(10)
     reached = lambda pred: bool(np.all(np.abs(pred - y) < 0.4))  # noqa: E731
     out = {}
     for label, (factory, _) in ENCODER_METHODS.items():
-        runs = [_train_until(encoder_model(seed, factory()), x, y, reached, cap) for seed in range(seeds)]
+        runs = [_train_until(encoder_model(seed, factory()), x, y, reached, cap)
+                for seed in range(first_seed, first_seed + seeds)]
         epochs = [r[0] for r in runs]
         out[label] = {**_summary(epochs), "curve": [0.5 * v for v in _median_curve(epochs, [r[1] for r in runs])],
                       "seconds": float(np.mean([r[2] for r in runs]))}
@@ -121,8 +122,9 @@ def sine_model(seed: int, optimizer) -> refnn.Sequential:
     return model
 
 
-def sine_run(seeds: int = 10, cap: int = 2000, progress: Progress | None = None) -> dict:
-    """Epochs until ``Σe² < 0.02`` on the 1-15-1 sine problem for every method and seed."""
+def sine_run(seeds: int = 10, cap: int = 2000, progress: Progress | None = None, first_seed: int = 0) -> dict:
+    """Epochs until ``Σe² < 0.02`` on the 1-15-1 sine problem for every method and seed
+    (``first_seed``, ``+1``, …)."""
     x, y = datasets.sine_problem(40)
     reached = lambda pred: float(np.sum((pred - y) ** 2)) < SINE_GOAL  # noqa: E731
     out = {}
@@ -130,14 +132,14 @@ def sine_run(seeds: int = 10, cap: int = 2000, progress: Progress | None = None)
     for label, factory in SINE_METHODS.items():
         limit = 200 if "Marquardt" in label else cap
         runs, models = [], []
-        for seed in range(seeds):
+        for seed in range(first_seed, first_seed + seeds):
             model = sine_model(seed, factory())
             runs.append(_train_until(model, x, y, reached, limit))
             models.append(model)
         epochs = [r[0] for r in runs]
         out[label] = {**_summary(epochs), "cap": limit, "curve": _median_curve(epochs, [r[1] for r in runs]),
                       "final_sse": [r[1][-1] for r in runs], "seconds": float(np.mean([r[2] for r in runs]))}
-        if fit is None:  # the first method's (LM's) fit of seed 0
+        if fit is None:  # the first method's (LM's) fit of the first seed
             grid = np.linspace(-1, 1, 200).reshape(-1, 1)
             fit = {"p": grid.ravel().tolist(), "lm": models[0].predict(grid).ravel().tolist(),
                    "target": (0.5 + 0.25 * np.sin(3 * np.pi * grid)).ravel().tolist()}
@@ -163,8 +165,8 @@ def _range(s: dict) -> str:
 
 
 def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) -> Section:
-    """Both problems: 20 (5 with ``quick``) encoder seeds, 10 (3) sine seeds. ``seed`` is unused:
-    the runs use seeds 0, 1, … so that every method sees the same initial weights."""
+    """Both problems: 20 (5 with ``quick``) encoder seeds, 10 (3) sine seeds, counted from ``seed``;
+    every method sees the same initial weights."""
     start = time.perf_counter()
     progress = progress or Progress(None)
     progress.start("classics", len(ENCODER_METHODS) + len(SINE_METHODS))
@@ -175,7 +177,7 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
         "Here refnn runs them on the benchmark problems of their papers. **The published numbers "
         "are recalled, unverified**: the original tables were not available (reference/"
         "algorithms.md §6).")
-    enc = encoder_run(5 if quick else 20, 500 if quick else 1000, progress)
+    enc = encoder_run(5 if quick else 20, 500 if quick else 1000, progress, seed)
     section.data["encoder"] = enc
     rows = []
     for label, s in enc["methods"].items():
@@ -212,7 +214,7 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
                      Series("published (recalled, unverified)", [_short(k) for k in enc["methods"]],
                             [float(ENCODER_METHODS[k][1].split()[0].strip("~")) if ENCODER_METHODS[k][1] else 0.0
                              for k in enc["methods"]])], kind="bar")]))
-    sine = sine_run(3 if quick else 10, 1000 if quick else 2000, progress)
+    sine = sine_run(3 if quick else 10, 1000 if quick else 2000, progress, seed)
     section.data["sine"] = sine
     rows = []
     for label, s in sine["methods"].items():
@@ -235,7 +237,7 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
         Table(["method", "median epochs", "range", "reached the goal", "epoch cap", "median final Σe²",
                "ms per run"], rows, f"{sine['seeds']} seeds."),
         Plot("classics_sine", "1-15-1 sine. Left: Σe² per epoch of the median run (goal dotted). Right: "
-             "the target and Levenberg–Marquardt's fit (seed 0).", [
+             "the target and Levenberg–Marquardt's fit (first seed).", [
                  Panel("median run per method", "epoch", "Σ(ŷ − t)²", [
                      Series(label, list(range(1, len(s["curve"]))), s["curve"][1:])
                      for label, s in sine["methods"].items()], xscale="log", yscale="log",

@@ -20,7 +20,8 @@ Options (every command but ``bench``): ``--out DIR`` (default ``reports/latest``
 (fewer seeds, epochs and configurations: a smoke run), ``--seed N``.
 
 Exit status: 0 when every comparison is within the tolerance of the contract, 1 when one is not
-(the summary names it), 2 for a usage error.
+(the summary names it), 2 for a usage error or a missing dependency (TensorFlow, scikit-learn,
+matplotlib: ``pip install -e ".[compare]"``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ STUDIES = {
     "classics": ("comparisons.classics", "Rprop, Quickprop, Levenberg–Marquardt on published problems"),
 }
 DEFAULT_OUT = os.path.join("reports", "latest")
+#: modules the suite needs beyond NumPy → the package that provides them
+_EXTRAS = {"tensorflow": "TensorFlow", "keras": "Keras", "sklearn": "scikit-learn", "matplotlib": "matplotlib"}
 
 
 def _add_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
@@ -131,7 +134,14 @@ def main(argv=None) -> int:
         from comparisons import bench
 
         return bench.main(argv[1:])
-    report = run(argv)
+    try:
+        report = run(argv)
+    except ModuleNotFoundError as exc:
+        if exc.name not in _EXTRAS:
+            raise
+        sys.stderr.write(f"refnn-compare needs {_EXTRAS[exc.name]}, which is not installed: "
+                         'pip install -e ".[compare]"\n')
+        return 2
     return 0 if report.passed else 1
 
 

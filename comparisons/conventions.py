@@ -89,6 +89,7 @@ def momentum(steps: int = 100, seed: int = 0, beta: float = 0.9, lr: float = 0.1
     rng = np.random.default_rng(seed)
     grads = rng.standard_normal((steps, 8))
     init = rng.standard_normal(8)
+
     # Keras float64 rounds μ through float32; the refnn side uses that μ too, so the ratio is exact
     def ema(lr_):
         return optimizers.SGD(lr_, momentum=beta, momentum_form="ema", keras_float32_constants=True)

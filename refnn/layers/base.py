@@ -25,7 +25,8 @@ class Layer:
     Attributes:
         name: unique name inside a model (``"dense_0"``); parameter paths are ``name/param``.
         params: ``{"kernel": array, "bias": array}`` (empty for layers without weights).
-        grads: gradients of the last ``backward``, same keys as ``params``.
+        grads: gradients of the last ``backward``, same keys as ``params``. Inside a model these
+            are views of the model's gradient vector, overwritten by the next ``backward``.
         regularizers: ``{param name: Regularizer}`` for the penalised parameters.
     """
 
@@ -36,6 +37,8 @@ class Layer:
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self.regularizers: dict = {}
+        #: arrays ``backward`` may write its gradients into (set by a model that packs them)
+        self.grad_buffers: dict[str, np.ndarray] = {}
         self.built = False
         self.input_dim: int | None = None
         self.dtype = np.dtype("float64")

@@ -95,9 +95,15 @@ class Dense(Layer):
         ``need_input_grad=False`` skips ``dZ Wᵀ`` and returns ``None``: the first layer of a model
         in training has no use for it, and that product costs as much as the layer's forward pass.
         """
-        self.grads["kernel"] = self._x.T @ dz
-        if self.use_bias:
-            self.grads["bias"] = dz.sum(axis=0)
+        if self.grad_buffers:  # inside a model: write into its packed gradient vector
+            np.matmul(self._x.T, dz, out=self.grad_buffers["kernel"])
+            if self.use_bias:
+                np.sum(dz, axis=0, out=self.grad_buffers["bias"])
+            self.grads = self.grad_buffers
+        else:
+            self.grads["kernel"] = self._x.T @ dz
+            if self.use_bias:
+                self.grads["bias"] = dz.sum(axis=0)
         return dz @ self.params["kernel"].T if need_input_grad else None
 
     def get_config(self):

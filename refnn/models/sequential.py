@@ -14,6 +14,7 @@ from refnn.callbacks import CallbackList, History, ProgressBar
 from refnn.layers.base import Layer
 from refnn.utils import io
 from refnn.utils.data import batches, shuffled_batches
+from refnn.utils.packing import PackedArrays
 from refnn.utils.validation import (
     check_dtype,
     check_finite_array,
@@ -91,6 +92,7 @@ class Sequential:
         if self.built:
             self._build_layer(len(self.layers) - 1, self.layers[-2].output_dim if len(self.layers) > 1
                               else self.input_dim)
+            self._pack()
 
     def _build_layer(self, index: int, input_dim: int) -> int:
         rng = np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=(0, index)))
@@ -104,7 +106,34 @@ class Sequential:
         self.input_dim = width
         for i in range(len(self.layers)):
             width = self._build_layer(i, width)
+        self._pack()
         self.built = True
+
+    def __deepcopy__(self, memo):
+        # deepcopy copies every view as an array of its own: re-pack the copies so that the
+        # clone's layers, packed vector and gradients share memory again, as the original's do.
+        clone = type(self).__new__(type(self))
+        memo[id(self)] = clone
+        for key, value in self.__dict__.items():
+            setattr(clone, key, copy.deepcopy(value, memo))
+        if clone.built:
+            clone._pack()
+        return clone
+
+    def _pack(self) -> None:
+        """Hold every parameter, and every gradient, as a view of one flat vector.
+
+        The layers keep their own ``params`` dicts, but their arrays become consecutive views of
+        ``self.params.flat`` (and the gradients of ``self._grads.flat``), so an element-wise
+        optimizer updates the whole model with one NumPy call per operation (see
+        ``refnn.utils.packing.PackedArrays``). Values are unchanged by packing.
+        """
+        arrays = {f"{layer.name}/{key}": value for layer in self.layers for key, value in layer.params.items()}
+        self._params = PackedArrays.pack(arrays, self.dtype)
+        self._grads = PackedArrays.zeros_like(self._params)
+        for layer in self.layers:
+            layer.params = {key: self._params[f"{layer.name}/{key}"] for key in layer.params}
+            layer.grad_buffers = {key: self._grads[f"{layer.name}/{key}"] for key in layer.params}
 
     @property
     def output_dim(self) -> int:
@@ -113,7 +142,10 @@ class Sequential:
 
     @property
     def params(self) -> dict[str, np.ndarray]:
-        """``{"<layer>/<param>": array}`` in Keras's weight order; the arrays are the live ones."""
+        """``{"<layer>/<param>": array}`` in Keras's weight order; the arrays are the live ones
+        (views of one flat vector, ``params.flat``, once the model is built)."""
+        if self.built:
+            return self._params
         return {f"{layer.name}/{key}": value for layer in self.layers for key, value in layer.params.items()}
 
     def count_params(self) -> int:
@@ -181,14 +213,17 @@ class Sequential:
         return sum(reg(layer.params[key]) for layer in self.layers for key, reg in layer.regularizers.items())
 
     def _gradients(self) -> dict[str, np.ndarray]:
-        grads = {}
+        """The packed gradient vector's views, regularisation gradients added. They are
+        overwritten by the next backward pass (the public ``loss_and_gradients`` copies them)."""
+        grads = self._grads
         for layer in self.layers:
             for key in layer.params:
-                g = layer.grads[key]
+                g = grads[f"{layer.name}/{key}"]
+                if layer.grads[key] is not g:  # a layer that computed its gradient elsewhere
+                    g[...] = layer.grads[key]
                 reg = layer.regularizers.get(key)
                 if reg is not None:
-                    g = g + reg.gradient(layer.params[key]).astype(self.dtype, copy=False)
-                grads[f"{layer.name}/{key}"] = g
+                    g += reg.gradient(layer.params[key]).astype(self.dtype, copy=False)
         return grads
 
     def _loss_and_gradients(self, x, y, training=True, sample_weight=None, need_input_grad=True):
@@ -210,7 +245,7 @@ class Sequential:
         x = self._check_x(x)
         y = self._check_y(y, x.shape[0])
         loss, grads, _ = self._loss_and_gradients(x, y, training, sample_weight)
-        return loss, grads
+        return loss, {path: g.copy() for path, g in grads.items()}
 
     def train_step(self, x, y) -> float:
         """One forward, backward and optimizer update on a batch; returns the batch loss

@@ -14,7 +14,10 @@
 4. ``iterations += 1``.
 
 State is keyed by the parameter's path (``"dense_0/kernel"``), so one optimizer serves any number
-of layers without mixing their state. Parameters are updated in place, in their own dtype (a
+of layers without mixing their state. When the parameters and gradients come packed as views of
+one flat vector each (a ``Sequential`` model's, see ``refnn.utils.packing.PackedArrays``), an
+element-wise rule runs once on the flat vectors — one NumPy call per operation for the whole model
+— and each path's slots are views of the flat slots, kept under ``state["<packed>"]``. Parameters are updated in place, in their own dtype (a
 float32 parameter stays float32; gradients are cast to it, as Keras casts them to the variable's
 dtype).
 
@@ -32,10 +35,16 @@ mode it only changes how a schedule is evaluated (in float32, as Keras does).
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from refnn.optimizers import schedules
+from refnn.utils.packing import PackedArrays
 from refnn.utils.validation import check_float, check_no_unknown_kwargs
+
+#: the key of the packed (whole-model) state in ``Optimizer.state``
+PACKED = "<packed>"
 
 __all__ = ["Optimizer", "check_bool", "check_choice"]
 
@@ -76,6 +85,9 @@ class Optimizer:
     name = "optimizer"
     #: Rprop, Quickprop and Levenberg–Marquardt need the gradient of the whole training set
     requires_full_batch = False
+    #: the rule treats every element alone, so it may run once on a packed vector of all
+    #: parameters (see ``apply``); a rule with per-tensor quantities sets this to False
+    elementwise = True
 
     def __init__(
         self,
@@ -116,6 +128,7 @@ class Optimizer:
         self.state: dict[str, dict[str, np.ndarray]] = {}
         # scratch arrays per path, reused every step (not state: never read across steps)
         self._work: dict[str, dict[str, np.ndarray]] = {}
+        self._packed_layout = None
 
     # ---- the pipeline ---------------------------------------------------------------------------
     def apply(self, params: dict, grads: dict, loss: float | None = None) -> None:
@@ -128,6 +141,17 @@ class Optimizer:
             loss: the loss at ``params`` before the update; used by iRprop+ only.
         """
         if not grads:  # Keras: an empty list of gradients is a no-op (the counter stays)
+            return
+        if self._can_run_packed(params, grads):
+            # One call per operation on the whole model instead of one per tensor: the same
+            # arithmetic, element by element (per-path states are views of the packed ones).
+            params, grads = {PACKED: params.flat}, {PACKED: grads.flat}
+            grads = self._clip(grads)
+            lr = self.current_learning_rate()
+            if self.weight_decay is not None:
+                self._apply_weight_decay(params, grads, lr)
+            self._update(params, grads, lr, loss)
+            self.iterations += 1
             return
         unknown = [path for path in grads if path not in params]
         if unknown:
@@ -156,6 +180,50 @@ class Optimizer:
             self._apply_weight_decay(params, grads, lr)
         self._update(params, grads, lr, loss)
         self.iterations += 1
+
+    def __deepcopy__(self, memo):
+        # deepcopy turns the per-path views of the packed state into separate arrays (same
+        # values): drop the packed copy; the next packed ``apply`` packs the per-path states again.
+        clone = type(self).__new__(type(self))
+        memo[id(self)] = clone
+        for key, value in self.__dict__.items():
+            setattr(clone, key, copy.deepcopy(value, memo))
+        clone.state.pop(PACKED, None)
+        clone._packed_layout = None
+        clone._work = {}
+        return clone
+
+    def _can_run_packed(self, params: dict, grads: dict) -> bool:
+        """True when ``params`` and ``grads`` are packed alike (a model's parameters and
+        gradients) and the pipeline is element-wise: per-tensor clipping norms are not."""
+        if not (isinstance(params, PackedArrays) and isinstance(grads, PackedArrays)
+                and self.elementwise and self.clipnorm is None and self.global_clipnorm is None
+                and grads.layout == params.layout and grads.flat.dtype == params.flat.dtype
+                and np.issubdtype(params.flat.dtype, np.floating)):
+            return False
+        if self._packed_layout != params.layout:
+            self._pack_state(params)
+        return self._packed_layout == params.layout
+
+    def _pack_state(self, params: PackedArrays) -> None:
+        """Move every path's slots into one flat vector per slot, keeping the per-path entries
+        as views of it (values unchanged); ``state[PACKED]`` holds the flat vectors."""
+        self.build(dict(params))
+        paths = [path for path, _ in params.layout]
+        slot_names = set(self.state[paths[0]]) if paths else set()
+        for path in paths:
+            state = self.state[path]
+            if set(state) != slot_names or any(np.shape(a) != params[path].shape for a in state.values()):
+                return  # not a per-element state: stay with the per-tensor loop
+        shapes = dict(params.layout)
+        packed = {}
+        for slot in slot_names:
+            values = {path: self.state[path][slot] for path in paths}
+            packed[slot] = PackedArrays.pack(values, params.flat.dtype)
+        for path in paths:
+            self.state[path] = {slot: packed[slot][path] for slot in slot_names}
+        self.state[PACKED] = {slot: packed[slot].flat for slot in slot_names}
+        self._packed_layout = tuple(shapes.items())
 
     def build(self, params: dict) -> None:
         """Create the state of every path not seen before (``apply`` does this on its own; call it

@@ -3,13 +3,17 @@
 The finite-difference check and Levenberg–Marquardt both work on ``w ∈ R^P``; ``ParamPacker``
 precomputes each parameter's ``(start, end, shape)`` slice (scikit-learn's MLP does the same), so
 packing and unpacking are one copy each.
+
+``PackedArrays`` goes one step further for training: a model keeps its parameters (and its
+gradients) *as* consecutive views of one flat vector, so an element-wise optimizer updates all of
+them with one NumPy call per operation instead of one per tensor.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ParamPacker"]
+__all__ = ["ParamPacker", "PackedArrays"]
 
 
 class ParamPacker:
@@ -50,3 +54,36 @@ class ParamPacker:
         """Write ``vector`` into the arrays of ``params`` in place."""
         for path, value in self.unpack(vector).items():
             params[path][...] = value
+
+
+class PackedArrays(dict):
+    """``{path: array}`` whose arrays are consecutive, C-contiguous views of one vector ``flat``.
+
+    It is a plain dict to every reader; code that knows (the optimizers) can work on ``flat``
+    directly. ``layout`` — ``((path, shape), ...)`` in order — identifies the packing.
+    """
+
+    def __init__(self, flat: np.ndarray, shapes: dict):
+        super().__init__()
+        self.flat = flat
+        start = 0
+        for path, shape in shapes.items():
+            end = start + int(np.prod(shape, dtype=np.int64))
+            self[path] = flat[start:end].reshape(shape)
+            start = end
+        if start != flat.size:
+            raise ValueError(f"`flat` has {flat.size} entries but the shapes need {start}.")
+        self.layout = tuple((path, tuple(shape)) for path, shape in shapes.items())
+
+    @classmethod
+    def pack(cls, arrays: dict, dtype) -> "PackedArrays":
+        """Copy ``arrays`` into a new flat vector of ``dtype`` and return its views."""
+        size = sum(int(np.size(a)) for a in arrays.values())
+        packed = cls(np.empty(size, dtype=dtype), {k: np.shape(a) for k, a in arrays.items()})
+        for path, value in arrays.items():
+            packed[path][...] = value
+        return packed
+
+    @classmethod
+    def zeros_like(cls, other: "PackedArrays") -> "PackedArrays":
+        return cls(np.zeros_like(other.flat), dict(other.layout))

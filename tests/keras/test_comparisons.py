@@ -275,3 +275,12 @@ def test_datasets_are_bundled_and_split(tmp_path):
     assert x.shape == y.shape == (40, 1) and y.min() >= 0.25 - 1e-12 and y.max() <= 0.75 + 1e-12
     with pytest.raises(ValueError, match=r"`name` must be one of .* Received: name='mnist'"):
         datasets.load("mnist")
+
+
+def test_missing_dependency_is_reported_not_raised(monkeypatch, capsys):
+    def no_sklearn(argv=None, stream=None):
+        raise ModuleNotFoundError("No module named 'sklearn'", name="sklearn")
+
+    monkeypatch.setattr(cli, "run", no_sklearn)
+    assert cli.main(["classics"]) == 2
+    assert "refnn-compare needs scikit-learn, which is not installed" in capsys.readouterr().err

@@ -302,3 +302,51 @@ def test_next_shuffle_orders_previews_fit_without_consuming(rng):
     shuffled = model.fit(x, y, epochs=2, batch_size=4, verbose=0).history["loss"]
     replayed = [twin.fit(x[o], y[o], epochs=1, batch_size=4, shuffle=False, verbose=0).history["loss"][0] for o in orders]
     assert shuffled == replayed
+
+
+def test_parameters_and_gradients_are_packed_views(rng):
+    model = _mlp("relu", "softmax")
+    flat = model.params.flat
+    assert all(np.shares_memory(v, flat) for v in model.params.values())
+    assert all(np.shares_memory(model.params[f"{layer.name}/{k}"], layer.params[k])
+               for layer in model.layers for k in layer.params)
+    model.compile(optimizers.Adam(0.01), "categorical_crossentropy")
+    x, y = rng.standard_normal((8, 3)), np.eye(3)[rng.integers(0, 3, 8)]
+    _, g1 = model.loss_and_gradients(x[:4], y[:4])
+    _, g2 = model.loss_and_gradients(x[4:], y[4:])
+    assert not np.array_equal(g1["dense_0/kernel"], g2["dense_0/kernel"])  # public grads are copies
+
+
+def test_deepcopy_keeps_the_packing_and_trains_independently(rng):
+    import copy
+
+    x, y = rng.standard_normal((12, 3)), np.eye(3)[rng.integers(0, 3, 12)]
+    model = _mlp("tanh", "softmax")
+    model.compile(optimizers.Adam(0.05), "categorical_crossentropy")
+    model.fit(x, y, epochs=2, batch_size=4, shuffle=False, verbose=0)
+    clone = copy.deepcopy(model)
+    assert all(np.shares_memory(v, clone.params.flat) for v in clone.params.values())
+    assert not np.shares_memory(clone.params.flat, model.params.flat)
+    a = model.fit(x, y, epochs=3, batch_size=4, shuffle=False, verbose=0).history["loss"]
+    b = clone.fit(x, y, epochs=3, batch_size=4, shuffle=False, verbose=0).history["loss"]
+    assert a == b and a[-1] < a[0]
+    for u, v in zip(model.get_weights(), clone.get_weights()):
+        np.testing.assert_array_equal(u, v)
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "rmsprop", "adam", "adagrad", "nadam", "adamax", "adadelta"])
+def test_packed_update_equals_the_per_tensor_update(name, rng):
+    """The packed fast path runs the same arithmetic: bit-identical to one call per tensor."""
+    x, y = rng.standard_normal((10, 3)), np.eye(3)[rng.integers(0, 3, 10)]
+    model = _mlp("relu", "softmax")
+    model.compile(optimizers.get(name), "categorical_crossentropy")
+    per_tensor = optimizers.get(name)
+    params = {k: v.copy() for k, v in model.params.items()}
+    for _ in range(5):
+        _, grads = model.loss_and_gradients(x, y)  # plain dict: the per-tensor loop
+        loss, packed_grads = model._loss_and_gradients(x, y)[:2]
+        model.optimizer.apply(model.params, packed_grads, loss=loss)
+        per_tensor.apply(params, grads, loss=loss)
+    assert "<packed>" in model.optimizer.state
+    for k in params:
+        np.testing.assert_array_equal(model.params[k], params[k])
