@@ -152,10 +152,10 @@ class Loss:
             return values, grad.reshape(y_pred_in.shape)
         total = values.sum()
         if self.reduction in ("sum_over_batch_size", "mean"):
-            # divide_no_nan: an empty batch gives 0, not NaN
-            scale = 1.0 / n if n else 0.0
-            total = total * values.dtype.type(scale)
-            grad = grad * values.dtype.type(scale)
+            # Keras: divide_no_nan(Σℓ, N) — an empty batch gives 0, not NaN; its gradient is 1/N
+            dt = values.dtype.type
+            total = total / dt(n) if n else dt(0.0)
+            grad = grad * dt(1.0 / n if n else 0.0)
         return float(total), grad.reshape(y_pred_in.shape)
 
     def get_config(self) -> dict:
@@ -295,11 +295,13 @@ class CategoricalCrossentropy(_Crossentropy):
             k = y_pred.shape[1]
             y_true = y_true * dt(1.0 - self.label_smoothing) + dt(self.label_smoothing / k)
         if from_logits:
+            # one shifted exponential serves both logsumexp(z) and softmax(z)
             z = y_pred
-            lse = _logsumexp(z)
-            y_sum = y_true.sum(axis=1, keepdims=True)
-            values = np.sum(y_true * (lse[:, None] - z), axis=1)
-            return values, _softmax(z) * y_sum - y_true
+            m = z.max(axis=1, keepdims=True)
+            e = np.exp(z - m)
+            total = e.sum(axis=1, keepdims=True)
+            values = (y_true * (m + np.log(total) - z)).sum(axis=1)
+            return values, (e / total) * y_true.sum(axis=1, keepdims=True) - y_true
         s = y_pred.sum(axis=1, keepdims=True)
         q = y_pred / s
         lo, hi = _clip_bounds(y_pred.dtype)

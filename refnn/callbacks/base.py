@@ -28,19 +28,27 @@ class Callback:
     def on_train_end(self, logs=None): ...
     def on_epoch_begin(self, epoch, logs=None): ...
     def on_epoch_end(self, epoch, logs=None): ...
-    def on_train_batch_begin(self, batch, logs=None): ...
-    def on_train_batch_end(self, batch, logs=None): ...
 
-    # Keras aliases
-    def on_batch_begin(self, batch, logs=None):
-        self.on_train_batch_begin(batch, logs)
+    # Keras: the train-batch hooks call the older ``on_batch_*`` names, so overriding either works
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs)
 
-    def on_batch_end(self, batch, logs=None):
-        self.on_train_batch_end(batch, logs)
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs)
+
+    def on_batch_begin(self, batch, logs=None): ...
+    def on_batch_end(self, batch, logs=None): ...
+
+
+def _overrides(cb: Callback, *names: str) -> bool:
+    return any(getattr(type(cb), name) is not getattr(Callback, name) for name in names)
 
 
 class CallbackList:
-    """Calls each hook on every callback, in order."""
+    """Calls each hook on every callback, in order.
+
+    Batch hooks run once per step, so only the callbacks that override them are called there.
+    """
 
     def __init__(self, callbacks, model, params: dict):
         self.callbacks = list(callbacks)
@@ -52,13 +60,36 @@ class CallbackList:
                 )
             cb.set_model(model)
             cb.set_params(params)
+        self._batch_begin = [cb.on_train_batch_begin for cb in self.callbacks
+                             if _overrides(cb, "on_train_batch_begin", "on_batch_begin")]
+        self._batch_end = [cb.on_train_batch_end for cb in self.callbacks
+                           if _overrides(cb, "on_train_batch_end", "on_batch_end")]
 
-    def __getattr__(self, hook):
-        if not hook.startswith("on_"):
-            raise AttributeError(hook)
+    @property
+    def wants_batch_logs(self) -> bool:
+        """Whether any callback reads the running per-batch logs."""
+        return bool(self._batch_end)
 
-        def call(*args):
-            for cb in self.callbacks:
-                getattr(cb, hook)(*args)
+    def on_train_begin(self, logs=None):
+        for cb in self.callbacks:
+            cb.on_train_begin(logs)
 
-        return call
+    def on_train_end(self, logs=None):
+        for cb in self.callbacks:
+            cb.on_train_end(logs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        for cb in self.callbacks:
+            cb.on_epoch_begin(epoch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        for cb in self.callbacks:
+            cb.on_epoch_end(epoch, logs)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        for hook in self._batch_begin:
+            hook(batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        for hook in self._batch_end:
+            hook(batch, logs)

@@ -98,7 +98,7 @@ class Dense(Layer):
         if self.grad_buffers:  # inside a model: write into its packed gradient vector
             np.matmul(self._x.T, dz, out=self.grad_buffers["kernel"])
             if self.use_bias:
-                np.sum(dz, axis=0, out=self.grad_buffers["bias"])
+                np.add.reduce(dz, axis=0, out=self.grad_buffers["bias"])
             self.grads = self.grad_buffers
         else:
             self.grads["kernel"] = self._x.T @ dz

@@ -299,9 +299,8 @@ class Sequential:
             raise TypeError(f"`shuffle` must be a bool. Received: shuffle={shuffle!r}")
         if verbose not in (0, 1, 2) or isinstance(verbose, bool):
             raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
-        x = check_finite_array("x", x, ndim=2)
         if not self.built:
-            self.build(x.shape[1])
+            self.build(check_finite_array("x", x, ndim=2).shape[1])
         x = self._check_x(x)
         y = self._check_y(y, x.shape[0])
         if validation_split and validation_data is not None:
@@ -350,6 +349,7 @@ class Sequential:
             order = self._shuffle_rng.permutation(n) if shuffle else None
             loss_sum, seen = 0.0, 0
             metric_sums = [0.0] * len(self.metrics)
+            batch_logs = callback_list.wants_batch_logs
             for step, (xb, yb) in enumerate(shuffled_batches(x, y, batch_size, order)):
                 callback_list.on_train_batch_begin(step, {})
                 loss, y_pred = self._train_batch(xb, yb)
@@ -357,12 +357,12 @@ class Sequential:
                 loss_sum += nb * loss
                 seen += nb
                 for i, metric in enumerate(self.metrics):
-                    metric_sums[i] += float(np.sum(metric(yb, y_pred)))
-                logs = {"loss": loss_sum / seen}
-                logs.update({m.name: s / seen for m, s in zip(self.metrics, metric_sums)})
-                callback_list.on_train_batch_end(step, logs)
+                    metric_sums[i] += float(metric(yb, y_pred).sum())
+                if batch_logs:
+                    callback_list.on_train_batch_end(step, self._running_logs(loss_sum, metric_sums, seen))
                 if self.stop_training:
                     break
+            logs = self._running_logs(loss_sum, metric_sums, seen)
             if x_val is not None:
                 val = self._evaluate(x_val, y_val, batch_size)
                 logs.update({f"val_{k}": v for k, v in val.items()})
@@ -371,6 +371,12 @@ class Sequential:
                 break
         callback_list.on_train_end({})
         return self.history
+
+    def _running_logs(self, loss_sum: float, metric_sums: list, seen: int) -> dict[str, float]:
+        """Keras's epoch logs: size-weighted means of the batch losses and metrics so far."""
+        logs = {"loss": loss_sum / seen}
+        logs.update({m.name: total / seen for m, total in zip(self.metrics, metric_sums)})
+        return logs
 
     def _evaluate(self, x, y, batch_size) -> dict[str, float]:
         loss_sum, metric_sums = 0.0, [0.0] * len(self.metrics)
