@@ -25,6 +25,7 @@ keras: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m comparisons.demo
+	TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/refnn-compare
 
 compare: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/refnn-compare

@@ -196,7 +196,8 @@ class Sequential:
     def _backward_from_loss(self, d: np.ndarray, fused: bool, need_input_grad: bool = True):
         """Backpropagate ``∂E/∂(output)`` (``∂E/∂Z`` of the output layer when ``fused``).
 
-        ``need_input_grad=False`` (training) lets the first layer skip ``∂E/∂X``.
+        ``need_input_grad=False`` (training) lets the first layer skip ``∂E/∂X`` and keeps no
+        ``input_gradients`` (each is freed as soon as the layer below has used it).
         """
         self.input_gradients = {}
         last = len(self.layers) - 1
@@ -204,7 +205,7 @@ class Sequential:
             layer = self.layers[i]
             need = need_input_grad or i > 0
             d = layer.backward_from_logits(d, need) if fused and i == last else layer.backward(d, need)
-            if d is not None:
+            if need_input_grad:
                 self.input_gradients[layer.name] = d
         return d
 

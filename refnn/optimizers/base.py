@@ -208,8 +208,19 @@ class Optimizer:
     def _pack_state(self, params: PackedArrays) -> None:
         """Move every path's slots into one flat vector per slot, keeping the per-path entries
         as views of it (values unchanged); ``state[PACKED]`` holds the flat vectors."""
-        self.build(dict(params))
         paths = [path for path, _ in params.layout]
+        if paths and not any(path in self.state for path in paths):
+            # nothing to carry over: build the packed state directly, no per-path copies
+            flat_state = self.build_state(PACKED, params.flat)
+            if all(np.shape(a) == params.flat.shape for a in flat_state.values()):
+                shapes = dict(params.layout)
+                views = {slot: PackedArrays(flat, shapes) for slot, flat in flat_state.items()}
+                for path in paths:
+                    self.state[path] = {slot: views[slot][path] for slot in flat_state}
+                self.state[PACKED] = flat_state
+                self._packed_layout = params.layout
+                return
+        self.build(dict(params))
         slot_names = set(self.state[paths[0]]) if paths else set()
         for path in paths:
             state = self.state[path]
