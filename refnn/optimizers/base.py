@@ -146,13 +146,20 @@ class Optimizer:
             # One call per operation on the whole model instead of one per tensor: the same
             # arithmetic, element by element (per-path states are views of the packed ones).
             params, grads = {PACKED: params.flat}, {PACKED: grads.flat}
-            grads = self._clip(grads)
-            lr = self.current_learning_rate()
-            if self.weight_decay is not None:
-                self._apply_weight_decay(params, grads, lr)
-            self._update(params, grads, lr, loss)
-            self.iterations += 1
-            return
+        else:
+            grads = self._checked_gradients(params, grads)
+            self.build({path: params[path] for path in grads})
+        grads = self._clip(grads)
+        lr = self.current_learning_rate()
+        if self.weight_decay is not None:
+            self._apply_weight_decay(params, grads, lr)
+        self._update(params, grads, lr, loss)
+        self.iterations += 1
+
+    @staticmethod
+    def _checked_gradients(params: dict, grads: dict) -> dict:
+        """Refuse unknown paths, non-float parameters and shape mismatches; return the gradients
+        cast to their parameters' dtypes (Keras casts them to the variable's dtype)."""
         unknown = [path for path in grads if path not in params]
         if unknown:
             raise ValueError(
@@ -173,13 +180,7 @@ class Optimizer:
                     f"grad.shape={np.shape(grad)}, param.shape={param.shape}"
                 )
             cast[path] = np.asarray(grad, dtype=param.dtype)
-        self.build({path: params[path] for path in cast})
-        grads = self._clip(cast)
-        lr = self.current_learning_rate()
-        if self.weight_decay is not None:
-            self._apply_weight_decay(params, grads, lr)
-        self._update(params, grads, lr, loss)
-        self.iterations += 1
+        return cast
 
     def __deepcopy__(self, memo):
         # deepcopy turns the per-path views of the packed state into separate arrays (same

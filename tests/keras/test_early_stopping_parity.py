@@ -7,7 +7,6 @@ the epoch. Both must agree with each other and with the hand-worked expectations
 """
 
 import keras
-import numpy as np
 import pytest
 
 from refnn.callbacks import EarlyStopping
@@ -15,19 +14,9 @@ from tests.unit.test_callbacks_early_stopping import CASES, drive
 
 
 def keras_drive(callback, values, monitor):
+    """``drive`` with a one-weight Keras model: the same hook sequence, Keras's weights."""
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
-    callback.set_model(model)
-    model.stop_training = False
-    callback.on_train_begin({})
-    epochs = 0
-    for epoch, value in enumerate(values):
-        model.set_weights([np.array([[float(epoch)]]), np.zeros(1)])
-        callback.on_epoch_end(epoch, {monitor: value})
-        epochs += 1
-        if model.stop_training:
-            break
-    callback.on_train_end({})
-    return callback.stopped_epoch, epochs, int(model.get_weights()[0][0, 0])
+    return drive(callback, values, model=model, monitor=monitor)
 
 
 @pytest.mark.parametrize("case_id, kwargs, values, expected", CASES, ids=[c[0] for c in CASES])
