@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from refnn.utils.validation import check_float
+from refnn.utils.validation import check_float, check_seed
 
 __all__ = [
     "Initializer",
@@ -67,9 +67,7 @@ class Initializer:
     """Base class. Subclasses implement ``_sample(shape, rng) -> float64 array``."""
 
     def __init__(self, seed: int | None = None):
-        if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
-            raise ValueError(f"`seed` must be a non-negative integer or None. Received: seed={seed!r}")
-        self.seed = seed
+        self.seed = check_seed("seed", seed)
 
     def __call__(self, shape, dtype="float64", rng: np.random.Generator | None = None) -> np.ndarray:
         if self.seed is not None:

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from refnn.utils.validation import check_float
+from refnn.utils.validation import check_float, check_numeric_array
 
 __all__ = [
     "EPSILON",
@@ -64,6 +64,14 @@ __all__ = [
 EPSILON = 1e-7  # keras.config.epsilon()
 
 _REDUCTIONS = ("sum_over_batch_size", "mean", "sum", "none")
+
+
+def _numeric(name: str, value) -> np.ndarray:
+    """``value`` as a real numeric array; arrays that already are one pass through untouched
+    (the model's own outputs: no per-batch cost)."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fiub":
+        return value
+    return check_numeric_array(name, value)
 
 
 def _float_dtype(arr: np.ndarray) -> np.dtype:
@@ -168,10 +176,10 @@ class Loss:
     # ---- helpers for subclasses ---------------------------------------------------------------
     def _prepare(self, y_true, y_pred):
         """Reconcile shapes as Keras does: ``(N,)`` against ``(N, 1)`` is ``(N, 1)``."""
-        y_pred = np.asarray(y_pred)
+        y_pred = _numeric("y_pred", y_pred)
         dtype = _float_dtype(y_pred)
         y_pred = y_pred.astype(dtype, copy=False)
-        y_true = np.asarray(y_true, dtype=dtype)
+        y_true = _numeric("y_true", y_true).astype(dtype, copy=False)
         if y_pred.ndim == 1:
             y_pred = y_pred[:, None]
         if y_true.ndim == 1:
@@ -333,9 +341,9 @@ class SparseCategoricalCrossentropy(Loss):
         return {"from_logits": self.from_logits, **super().get_config()}
 
     def _prepare(self, y_true, y_pred):
-        y_pred = np.asarray(y_pred)
+        y_pred = _numeric("y_pred", y_pred)
         y_pred = y_pred.astype(_float_dtype(y_pred), copy=False)
-        labels = np.asarray(y_true)
+        labels = _numeric("y_true", y_true)
         if labels.ndim == 2 and labels.shape[1] == 1:
             labels = labels[:, 0]
         if y_pred.ndim != 2 or labels.ndim != 1 or labels.shape[0] != y_pred.shape[0]:

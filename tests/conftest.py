@@ -1,6 +1,7 @@
 """Shared test configuration: the tolerance contract and the named comparison helper.
 
-Relative error of a tensor ``a`` against a reference ``b`` is ``max|a − b| / max(max|b|, TINY)``:
+Relative error of a tensor ``a`` against a reference ``b`` is ``max|a − b| / max(max|b|, TINY)``
+(``refnn.utils.gradcheck.relative_error``):
 the worst absolute deviation measured against the tensor's own scale. (Element-wise ratios are
 meaningless for entries that are zero up to cancellation, e.g. a bias gradient that sums to 1e-17.)
 """
@@ -13,6 +14,8 @@ import os
 import numpy as np
 import pytest
 
+from refnn.utils.gradcheck import relative_error  # noqa: F401 (re-exported for the tests)
+
 TINY = 1e-300
 
 # ---- the tolerance contract (DESIGN.md), max relative error ------------------------------------
@@ -21,17 +24,6 @@ GRADIENT_RTOL = {"float64": 1e-10, "float32": 1e-5}  # per-layer gradients: kern
 OPTIMIZER_RTOL = {"float64": 1e-10, "float32": 1e-5}  # 100-step optimizer trajectories
 FIT_RTOL = {"float64": 1e-8, "float32": 1e-4}  # fit curves over 20 epochs, final weights
 FINITE_DIFF_RTOL = 1e-6  # finite differences vs analytic gradients, float64
-
-
-def relative_error(mine, theirs) -> float:
-    """``max|mine − theirs| / max(max|theirs|, TINY)``."""
-    a = np.asarray(mine, dtype=np.float64)
-    b = np.asarray(theirs, dtype=np.float64)
-    if a.shape != b.shape:
-        raise AssertionError(f"shape mismatch: mine {a.shape} vs theirs {b.shape}")
-    if a.size == 0:
-        return 0.0
-    return float(np.max(np.abs(a - b)) / max(float(np.max(np.abs(b))), TINY))
 
 
 def assert_named_close(mine: dict, theirs: dict, rtol: float, what: str = "") -> dict:

@@ -79,6 +79,7 @@ class Dense(Layer):
         return self._z
 
     def forward(self, x, training=False):
+        x = np.asarray(x, dtype=self.dtype)  # no copy inside a model, whose inputs are cast already
         z = x @ self.params["kernel"]
         if self.use_bias:
             z += self.params["bias"]
@@ -87,6 +88,7 @@ class Dense(Layer):
         return self._y
 
     def backward(self, dy, need_input_grad: bool = True):
+        dy = np.asarray(dy, dtype=self.dtype)
         return self.backward_from_logits(self.activation.backward(self._z, self._y, dy), need_input_grad)
 
     def backward_from_logits(self, dz, need_input_grad: bool = True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from refnn.layers.base import Layer
-from refnn.utils.validation import check_float
+from refnn.utils.validation import check_float, check_seed
 
 __all__ = ["Dropout"]
 
@@ -29,9 +29,7 @@ class Dropout(Layer):
     def __init__(self, rate: float, seed: int | None = None, name: str | None = None):
         super().__init__(name=name)
         self.rate = check_float("rate", rate, low=0.0, high=1.0)
-        if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
-            raise ValueError(f"`seed` must be a non-negative integer or None. Received: seed={seed!r}")
-        self.seed = seed
+        self.seed = check_seed("seed", seed)
         self.fixed_mask: np.ndarray | None = None
         self._rng = np.random.default_rng(seed)
         self._mask = None

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import copy
-import numbers
+import warnings
+import weakref
 
 import numpy as np
 
@@ -18,9 +19,11 @@ from refnn.utils.packing import PackedArrays
 from refnn.utils.validation import (
     check_dtype,
     check_finite_array,
+    check_numeric_array,
     check_float,
     check_non_negative_int,
     check_positive_int,
+    check_seed,
 )
 
 __all__ = ["Sequential"]
@@ -47,9 +50,7 @@ class Sequential:
 
     def __init__(self, layers=None, input_dim: int | None = None, seed: int | None = None,
                  dtype="float64", name: str = "sequential"):
-        if seed is not None and (not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0):
-            raise ValueError(f"`seed` must be a non-negative integer or None. Received: seed={seed!r}")
-        self.seed = seed
+        self.seed = check_seed("seed", seed)
         self.dtype = check_dtype("dtype", dtype)
         self.name = name
         self.layers: list[Layer] = []
@@ -118,6 +119,8 @@ class Sequential:
             setattr(clone, key, copy.deepcopy(value, memo))
         if clone.built:
             clone._pack()
+        if clone.optimizer is not None:
+            clone.optimizer._model = weakref.ref(clone)
         return clone
 
     def _pack(self) -> None:
@@ -155,7 +158,17 @@ class Sequential:
         """Set the optimizer (name or instance), the loss (Keras name or instance) and metrics."""
         if loss is None:
             raise ValueError("`loss` is required, e.g. loss=\"categorical_crossentropy\". Received: loss=None")
-        self.optimizer = optimizers_module.get(optimizer)
+        optimizer = optimizers_module.get(optimizer)
+        owner = getattr(optimizer, "_model", None)
+        if owner is not None and owner() is not None and owner() is not self:
+            raise ValueError(
+                "This optimizer already trains another model, and its state (moments, step count) is "
+                "keyed by parameter paths that every model shares (dense_0/kernel, ...). Give each model "
+                f"its own optimizer, e.g. `{type(optimizer).__name__}.from_config(opt.get_config())`. "
+                f"Received: optimizer={optimizer!r}"
+            )
+        optimizer._model = weakref.ref(self)
+        self.optimizer = optimizer
         self.loss = losses_module.get(loss)
         check_loss = getattr(self.optimizer, "check_loss", None)
         if check_loss is not None:  # e.g. Levenberg–Marquardt refuses a non-sum-of-squares loss
@@ -334,6 +347,11 @@ class Sequential:
 
         self.history = History()
         steps = -(-n // batch_size)
+        if callbacks is not None and not isinstance(callbacks, (list, tuple)):
+            raise TypeError(
+                "`callbacks` must be a list of Callback instances. "
+                f"Received: callbacks={callbacks!r} (wrap a single callback in a list)"
+            )
         user_callbacks = list(callbacks or [])
         # Keras's order: the user's callbacks, then History, then the progress bar (unless the
         # user passed one), so History records what the callbacks wrote into the logs
@@ -371,6 +389,12 @@ class Sequential:
             if self.stop_training:
                 break
         callback_list.on_train_end({})
+        if not np.all(np.isfinite(self.params.flat)):
+            warnings.warn(
+                "Training ended with non-finite weights (NaN or inf): the loss diverged. Lower the "
+                "learning rate or scale the inputs; TerminateOnNaN stops such a run early.",
+                RuntimeWarning, stacklevel=2,
+            )
         return self.history
 
     def _running_logs(self, loss_sum: float, metric_sums: list, seen: int) -> dict[str, float]:
@@ -435,7 +459,9 @@ class Sequential:
             )
         converted = []
         for (path, current), new in zip(params.items(), weights):
-            new = check_finite_array(f"weights[{path!r}]", new, dtype=self.dtype)
+            # non-finite values are accepted, as Keras accepts them: a diverged model's saved
+            # weights must load back (fit warns when training ends with them)
+            new = check_numeric_array(f"weights[{path!r}]", new, dtype=self.dtype)
             if new.shape != current.shape:
                 raise ValueError(
                     f"Shape mismatch for {path!r}: the model has {current.shape}. "
@@ -504,6 +530,8 @@ class Sequential:
                 f"`{name}` must have shape (N, {self.input_dim}) to match the model's input_dim="
                 f"{self.input_dim}. Received: {name}.shape={x.shape}"
             )
+        if x.shape[0] == 0:
+            raise ValueError(f"`{name}` must have at least one row. Received: {name}.shape={x.shape}")
         return x
 
     def _check_y(self, y, n: int, name: str = "y") -> np.ndarray:

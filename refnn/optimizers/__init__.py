@@ -47,13 +47,13 @@ def get(identifier, convention: str = "keras") -> Optimizer:
         convention: ``"keras"`` (Keras's defaults) or ``"textbook"`` (the lecture's forms, see
             ``conventions``); used for names only.
     """
-    if isinstance(identifier, Optimizer):
-        return identifier
     if convention not in conventions.CONVENTIONS:
         raise ValueError(
             f"`convention` must be one of {list(conventions.CONVENTIONS)}. "
             f"Received: convention={convention!r}"
         )
+    if isinstance(identifier, Optimizer):
+        return identifier
     if isinstance(identifier, dict) and "class_name" in identifier:
         name = str(identifier["class_name"]).lower()
         if name in _BY_NAME:

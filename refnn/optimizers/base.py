@@ -128,7 +128,10 @@ class Optimizer:
         self.state: dict[str, dict[str, np.ndarray]] = {}
         # scratch arrays per path, reused every step (not state: never read across steps)
         self._work: dict[str, dict[str, np.ndarray]] = {}
+        self._shapes: dict[str, tuple] = {}  # the shape each path's state was built for
         self._packed_layout = None
+        self._packed_views: list = []
+        self._model = None  # weak reference to the model that compiled this optimizer
 
     # ---- the pipeline ---------------------------------------------------------------------------
     def apply(self, params: dict, grads: dict, loss: float | None = None) -> None:
@@ -191,7 +194,9 @@ class Optimizer:
             setattr(clone, key, copy.deepcopy(value, memo))
         clone.state.pop(PACKED, None)
         clone._packed_layout = None
+        clone._packed_views = []
         clone._work = {}
+        clone._model = None  # a copy is bound again by the model that compiles (or copies) it
         return clone
 
     def _can_run_packed(self, params: dict, grads: dict) -> bool:
@@ -202,9 +207,14 @@ class Optimizer:
                 and grads.layout == params.layout and grads.flat.dtype == params.flat.dtype
                 and np.issubdtype(params.flat.dtype, np.floating)):
             return False
-        if self._packed_layout != params.layout:
+        if self._packed_layout != params.layout or not self._packed_views_intact():
             self._pack_state(params)
         return self._packed_layout == params.layout
+
+    def _packed_views_intact(self) -> bool:
+        """False when someone replaced a per-path slot array (instead of writing into it), so
+        the packed vectors no longer hold that state: it must be packed again."""
+        return all(self.state[path][slot] is view for path, slot, view in self._packed_views)
 
     def _pack_state(self, params: PackedArrays) -> None:
         """Move every path's slots into one flat vector per slot, keeping the per-path entries
@@ -218,8 +228,10 @@ class Optimizer:
                 views = {slot: PackedArrays(flat, shapes) for slot, flat in flat_state.items()}
                 for path in paths:
                     self.state[path] = {slot: views[slot][path] for slot in flat_state}
+                    self._shapes[path] = params[path].shape
                 self.state[PACKED] = flat_state
                 self._packed_layout = params.layout
+                self._remember_views(paths)
                 return
         self.build(dict(params))
         slot_names = set(self.state[paths[0]]) if paths else set()
@@ -236,6 +248,10 @@ class Optimizer:
             self.state[path] = {slot: packed[slot][path] for slot in slot_names}
         self.state[PACKED] = {slot: packed[slot].flat for slot in slot_names}
         self._packed_layout = tuple(shapes.items())
+        self._remember_views(paths)
+
+    def _remember_views(self, paths) -> None:
+        self._packed_views = [(path, slot, view) for path in paths for slot, view in self.state[path].items()]
 
     def build(self, params: dict) -> None:
         """Create the state of every path not seen before (``apply`` does this on its own; call it
@@ -243,6 +259,13 @@ class Optimizer:
         for path, param in params.items():
             if path not in self.state:
                 self.state[path] = self.build_state(path, param)
+                self._shapes[path] = param.shape
+            elif self._shapes.get(path, param.shape) != param.shape:
+                raise ValueError(
+                    f"This optimizer holds state for {path!r} with shape {self._shapes[path]}, but "
+                    f"received a parameter of shape {param.shape} at that path. An optimizer serves "
+                    "one model: give each model its own (e.g. `type(opt).from_config(opt.get_config())`)."
+                )
 
     def _apply_weight_decay(self, params: dict, grads: dict, lr: float) -> None:
         for path in grads:

@@ -181,6 +181,8 @@ class LevenbergMarquardt(Optimizer):
         """One LM epoch on the full batch ``(x, y)``: returns the compiled loss (penalties
         included) and the outputs, both at the weights *before* the step."""
         self.check_loss(model.loss)
+        if self.stop_reason == "mu_max":  # a new fit after giving up: start again, as trainlm does
+            self.mu = self.initial_mu
         self.stop_reason = None
         self.rejections = 0
         params = model.params

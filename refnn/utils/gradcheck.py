@@ -16,31 +16,34 @@ from refnn.utils.packing import ParamPacker
 __all__ = ["numerical_gradient", "relative_error", "check_model_gradients", "check_layer_gradients"]
 
 
-def relative_error(analytic: np.ndarray, numeric: np.ndarray, tiny: float = 1e-300) -> float:
-    """``max|a − n| / max(max|a|, max|n|, tiny)``: the worst deviation against the tensor's scale.
+def relative_error(mine: np.ndarray, reference: np.ndarray, tiny: float = 1e-300) -> float:
+    """``max|mine − reference| / max(max|reference|, tiny)``: the worst deviation of a tensor,
+    measured against the reference tensor's own scale.
 
-    Element-wise ratios would be dominated by entries that are zero up to cancellation (their
-    finite-difference estimate carries the O(h²) error of the large entries).
+    Element-wise ratios would be dominated by entries that are zero up to cancellation (a bias
+    gradient summing to 1e-17, or a finite-difference estimate carrying the O(h²) error of the
+    large entries). The test suite and ``keras_bridge.compare`` use this same definition.
     """
-    a, n = np.asarray(analytic, np.float64), np.asarray(numeric, np.float64)
+    a, b = np.asarray(mine, np.float64), np.asarray(reference, np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"shape mismatch: mine {a.shape} vs reference {b.shape}")
     if a.size == 0:
         return 0.0
-    return float(np.max(np.abs(a - n)) / max(float(np.max(np.abs(a))), float(np.max(np.abs(n))), tiny))
+    return float(np.max(np.abs(a - b)) / max(float(np.max(np.abs(b))), tiny))
 
 
 def numerical_gradient(f: Callable[[], float], array: np.ndarray, h: float = 1e-6) -> np.ndarray:
     """Central differences of ``f()`` with respect to ``array``, which is perturbed in place
-    (and restored)."""
+    (and restored). ``array`` may be any writable view, contiguous or not."""
     grad = np.zeros(array.shape, dtype=np.float64)
-    flat, gflat = array.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + h
+    for index in np.ndindex(array.shape):
+        old = array[index]
+        array[index] = old + h
         plus = f()
-        flat[i] = old - h
+        array[index] = old - h
         minus = f()
-        flat[i] = old
-        gflat[i] = (plus - minus) / (2 * h)
+        array[index] = old
+        grad[index] = (plus - minus) / (2 * h)
     return grad
 
 

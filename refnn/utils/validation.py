@@ -17,6 +17,8 @@ __all__ = [
     "check_float",
     "check_dtype",
     "check_finite_array",
+    "check_numeric_array",
+    "check_seed",
     "check_no_unknown_kwargs",
 ]
 
@@ -79,8 +81,8 @@ def check_dtype(name: str, value) -> np.dtype:
     return dtype
 
 
-def check_finite_array(name: str, value, dtype=None, ndim: int | None = None) -> np.ndarray:
-    """Convert ``value`` to an array and refuse non-numeric data, NaN and inf.
+def check_numeric_array(name: str, value, dtype=None, ndim: int | None = None) -> np.ndarray:
+    """Convert ``value`` to a real numeric array (bool, integer or float) or raise.
 
     Args:
         name: the argument's name, for the message.
@@ -88,6 +90,9 @@ def check_finite_array(name: str, value, dtype=None, ndim: int | None = None) ->
         dtype: the dtype to convert to (``None`` keeps the array's own).
         ndim: the required number of dimensions, if any.
     """
+    original = np.asarray(value) if not isinstance(value, np.ndarray) else value
+    if np.iscomplexobj(original):
+        raise TypeError(f"`{name}` must be a real array. Received: {name} with dtype={original.dtype}")
     try:
         arr = np.asarray(value, dtype=dtype)
     except (TypeError, ValueError) as exc:
@@ -101,6 +106,12 @@ def check_finite_array(name: str, value, dtype=None, ndim: int | None = None) ->
         raise ValueError(
             f"`{name}` must be a {ndim}-D array. Received: {name} with shape={arr.shape}"
         )
+    return arr
+
+
+def check_finite_array(name: str, value, dtype=None, ndim: int | None = None) -> np.ndarray:
+    """``check_numeric_array``, and refuse NaN and inf (naming the first offending entry)."""
+    arr = check_numeric_array(name, value, dtype=dtype, ndim=ndim)
     # One summation pass finds NaN/inf (they propagate); only a non-finite sum — or an overflow of
     # huge finite values — pays for the element-wise scan that locates the culprit.
     if np.issubdtype(arr.dtype, np.inexact) and not np.isfinite(arr.sum()) and not np.all(np.isfinite(arr)):
@@ -110,6 +121,13 @@ def check_finite_array(name: str, value, dtype=None, ndim: int | None = None) ->
             f"={arr[tuple(bad)].item()!r}"
         )
     return arr
+
+
+def check_seed(name: str, value) -> int | None:
+    """A seed is ``None`` or a non-negative integer (not a bool)."""
+    if value is not None and (not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 0):
+        raise ValueError(f"`{name}` must be a non-negative integer or None. Received: {name}={value!r}")
+    return None if value is None else int(value)
 
 
 def check_no_unknown_kwargs(owner: str, kwargs: dict) -> None:

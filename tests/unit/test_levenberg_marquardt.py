@@ -155,6 +155,12 @@ def test_all_tries_rejected_leaves_weights_bitwise_unchanged_and_stops_at_mu_max
     assert opt.mu > opt.mu_max and opt.iterations == 1
     for a, b in zip(model.get_weights(), before):
         np.testing.assert_array_equal(a, b)
+    # a later call starts again from the initial μ (MATLAB's trainlm resets μ per train call)
+    opt.mu_max = 1e10
+    model.train_step(x, y)
+    assert opt.stop_reason is None and opt.iterations == 2
+    # started at the initial μ: ×10 per rejection, then ×0.1 for the accepted step
+    assert opt.mu == pytest.approx(opt.initial_mu * 10.0 ** opt.rejections * 0.1, rel=1e-12)
 
 
 def test_a_singular_system_counts_as_a_rejection():
