@@ -34,6 +34,10 @@ class Rprop(Optimizer):
     and ``Δ`` collapses or explodes, so ``Sequential.fit`` refuses a ``batch_size`` below the number
     of training rows. Scaling the loss (sum vs mean) does not change Rprop.
 
+    The backtracking variants remember the previous weights (``state[path]["prev_param"]``). If
+    you replace the weights between steps (``set_weights``, ``load_weights``), start a new
+    optimizer too: a later backtrack would otherwise restore the weights from before the load.
+
     Defaults are Riedmiller's (Δ₀ = 0.1, η⁺ = 1.2, η⁻ = 0.5, Δmin = 1e-6, Δmax = 50); PyTorch uses
     Δ₀ = 0.01, Igel & Hüsken Δmin = 0. Keras has no Rprop (the bridge provides a plugin), so
     ``keras_float32_constants`` changes nothing here.
