@@ -1,0 +1,17 @@
+"""The benchmark harness runs end to end (timings themselves are never asserted)."""
+
+import json
+
+from comparisons import bench
+
+
+def test_small_sweep_writes_a_table_and_targets(tmp_path):
+    result = bench.run(workloads=["W1"], frameworks=["gemm_floor", "refnn"], repeats=2, log=lambda *a, **k: None)
+    assert {(r["framework"], r["workload"]) for r in result.rows} == {("gemm_floor", "W1"), ("refnn", "W1")}
+    refnn_row = result.get("refnn", "W1")
+    assert refnn_row["ms_per_epoch"] > 0 and refnn_row["training_memory_mb"] > refnn_row["params_mb"]
+    names = [name for name, _, _ in result.targets()]
+    assert "W1 refnn ≤ 3.0× GEMM floor" in names and "W1 refnn peak memory ≤ 2× (data + params)" in names
+    md, js = bench.write(result, str(tmp_path))
+    assert "| W1 | refnn |" in open(md).read()
+    assert json.load(open(js))["environment"]["repeats"] == 2
