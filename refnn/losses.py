@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from refnn import activations
 from refnn.utils.validation import check_float, check_numeric_array
 
 __all__ = [
@@ -87,14 +88,9 @@ def _logsumexp(z: np.ndarray) -> np.ndarray:
     return (m + np.log(np.sum(np.exp(z - m), axis=-1, keepdims=True)))[..., 0]
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
+# the overflow-safe forms of refnn.activations, shared rather than restated
+_softmax = activations.Softmax()
+_sigmoid = activations.Sigmoid()
 
 
 class Loss:

@@ -73,7 +73,33 @@ class LearningRateSchedule:
         return f"{type(self).__name__}({args})"
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _DecayOverSteps(LearningRateSchedule):
+    """Shared by the schedules that decay ``lr₀`` with ``p = step / decay_steps`` (floored if
+    ``staircase``): they differ only in the formula of ``p``."""
+
+    #: whether ``decay_rate = 0`` (no decay) is allowed
+    _rate_may_be_zero = False
+
+    def __init__(self, initial_learning_rate: float, decay_steps, decay_rate: float,
+                 staircase: bool = False, name: str | None = None, **kwargs):
+        check_no_unknown_kwargs(type(self).__name__, kwargs)
+        self.initial_learning_rate = check_float(
+            "initial_learning_rate", initial_learning_rate, low=0.0, low_inclusive=False)
+        self.decay_steps = _check_steps("decay_steps", decay_steps)
+        self.decay_rate = check_float("decay_rate", decay_rate, low=0.0, low_inclusive=self._rate_may_be_zero)
+        self.staircase = _check_bool("staircase", staircase)
+        self.name = type(self).__name__ if name is None else name
+
+    def _progress(self, step, f):
+        p = f(step) / f(self.decay_steps)
+        return np.floor(p) if self.staircase else p
+
+    def get_config(self) -> dict:
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_DecayOverSteps):
     """``lr(step) = lr₀ · rate^(step / decay_steps)``; with ``staircase`` the exponent is floored.
 
     Args:
@@ -83,26 +109,9 @@ class ExponentialDecay(LearningRateSchedule):
         staircase: floor ``step / decay_steps`` (a step function).
     """
 
-    def __init__(self, initial_learning_rate: float, decay_steps, decay_rate: float,
-                 staircase: bool = False, name: str = "ExponentialDecay", **kwargs):
-        check_no_unknown_kwargs(type(self).__name__, kwargs)
-        self.initial_learning_rate = check_float(
-            "initial_learning_rate", initial_learning_rate, low=0.0, low_inclusive=False)
-        self.decay_steps = _check_steps("decay_steps", decay_steps)
-        self.decay_rate = check_float("decay_rate", decay_rate, low=0.0, low_inclusive=False)
-        self.staircase = _check_bool("staircase", staircase)
-        self.name = name
-
     def __call__(self, step, dtype=np.float64) -> float:
         f = np.dtype(dtype).type
-        p = f(step) / f(self.decay_steps)
-        if self.staircase:
-            p = np.floor(p)
-        return float(f(self.initial_learning_rate) * _pow(f(self.decay_rate), p))
-
-    def get_config(self) -> dict:
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+        return float(f(self.initial_learning_rate) * _pow(f(self.decay_rate), self._progress(step, f)))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -142,29 +151,14 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_DecayOverSteps):
     """``lr(step) = lr₀ / (1 + rate · step / decay_steps)`` (ratio floored if ``staircase``)."""
 
-    def __init__(self, initial_learning_rate: float, decay_steps, decay_rate: float,
-                 staircase: bool = False, name: str = "InverseTimeDecay", **kwargs):
-        check_no_unknown_kwargs(type(self).__name__, kwargs)
-        self.initial_learning_rate = check_float(
-            "initial_learning_rate", initial_learning_rate, low=0.0, low_inclusive=False)
-        self.decay_steps = _check_steps("decay_steps", decay_steps)
-        self.decay_rate = check_float("decay_rate", decay_rate, low=0.0)
-        self.staircase = _check_bool("staircase", staircase)
-        self.name = name
+    _rate_may_be_zero = True
 
     def __call__(self, step, dtype=np.float64) -> float:
         f = np.dtype(dtype).type
-        p = f(step) / f(self.decay_steps)
-        if self.staircase:
-            p = np.floor(p)
-        return float(f(self.initial_learning_rate) / (f(1.0) + f(self.decay_rate) * p))
-
-    def get_config(self) -> dict:
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+        return float(f(self.initial_learning_rate) / (f(1.0) + f(self.decay_rate) * self._progress(step, f)))
 
 
 class PolynomialDecay(LearningRateSchedule):
