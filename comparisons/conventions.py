@@ -179,7 +179,7 @@ def adam(steps: int = 1000, lr: float = 1e-3, epsilon: float = 1e-7) -> dict:
     grads = np.tile(g_values, (steps, 1))
     keras_steps = _steps(_keras_trajectory(lambda: keras.optimizers.Adam(lr, epsilon=epsilon), init, grads))
     # β's rounded through float32 in βᵗ as Keras float64 does: only the ε form differs
-    paper = _steps(_refnn_trajectory(optimizers.Adam(lr, epsilon=epsilon, epsilon_form="paper",
+    paper = _steps(_refnn_trajectory(optimizers.Adam(lr, epsilon=epsilon, epsilon_placement="sqrt_v_hat",
                                                      keras_float32_constants=True), init, grads))
     preset = optimizers.get("adam", convention="textbook")
     preset.learning_rate, preset.keras_float32_constants = lr, True

@@ -12,7 +12,7 @@ Importing this package registers the Keras plugins (``keras_bridge.plugins``) fo
 """
 
 from keras_bridge import compare, plugins
-from keras_bridge.architecture import from_keras, keras_exact, to_keras
+from keras_bridge.architecture import from_keras, keras_exact_copy, to_keras
 from keras_bridge.dtypes import floatx
 from keras_bridge.errors import NotMappableError
 from keras_bridge.optimizers import optimizer_from_keras, optimizer_to_keras
@@ -26,7 +26,7 @@ __all__ = [
     "compare",
     "plugins",
     "floatx",
-    "keras_exact",
+    "keras_exact_copy",
     "optimizer_to_keras",
     "optimizer_from_keras",
     "NotMappableError",

@@ -42,10 +42,10 @@ from refnn import regularizers as rreg
 from keras_bridge import losses as blosses
 from keras_bridge import optimizers as boptimizers
 from keras_bridge import weights as bweights
-from keras_bridge.dtypes import floatx, model_dtype
+from keras_bridge.dtypes import floatx, model_dtype, shortest_float32
 from keras_bridge.errors import NotMappableError
 
-__all__ = ["to_keras", "from_keras", "keras_exact", "layer_to_keras", "layer_from_keras", "shortest_float32"]
+__all__ = ["to_keras", "from_keras", "keras_exact_copy", "layer_to_keras", "layer_from_keras"]
 
 _INITIALIZERS = {  # refnn name -> Keras class name
     "glorot_uniform": "GlorotUniform",
@@ -59,20 +59,6 @@ _INITIALIZERS = {  # refnn name -> Keras class name
 }
 _INITIALIZERS_BACK = {keras_name: refnn_name for refnn_name, keras_name in _INITIALIZERS.items()}
 _ACTIVATIONS = tuple(ractivations.ACTIVATIONS)  # linear, relu, sigmoid, tanh, softmax
-
-
-def shortest_float32(value: float) -> float:
-    """``value`` if it is not a float32 number, else the shortest decimal with the same float32.
-
-    Keras keeps some hyper-parameters in float32 variables/tensors; reading them back gives e.g.
-    ``0.009999999776482582`` for ``0.01``. Every float that rounds to the same float32 behaves the
-    same in those places, so the shortest one is returned.
-    """
-    value = float(value)
-    f32 = np.float32(value)
-    if float(f32) != value or not np.isfinite(f32):
-        return value
-    return float(str(f32))
 
 
 # ---- pieces of a Dense layer --------------------------------------------------------------------
@@ -234,11 +220,11 @@ def _round_regularizer(reg):
     return rreg.L1L2(l1=f32(reg.l1), l2=f32(reg.l2))
 
 
-def keras_exact(model: refnn.Sequential) -> refnn.Sequential:
+def keras_exact_copy(model: refnn.Sequential) -> refnn.Sequential:
     """A copy of ``model`` that computes what its Keras twin computes, to rounding level.
 
     Keras rounds some hyper-parameters through float32 whatever the model's dtype
-    (keras_numerics §9): the ``L1``/``L2``/``L1L2`` factors (``ops.cast`` of a Python float) and,
+    (``docs/keras-numerics.md``): the ``L1``/``L2``/``L1L2`` factors (``ops.cast`` of a Python float) and,
     in its optimizers, SGD's momentum, Adam's β's in ``β^t``, the weight-decay factor, Adagrad's
     initial accumulator and schedules. The copy has the regularizer factors rounded through
     float32 and its optimizer built with ``keras_float32_constants=True``; weights, optimizer
@@ -263,9 +249,6 @@ def keras_exact(model: refnn.Sequential) -> refnn.Sequential:
     return twin
 
 
-_keras_exact_copy = keras_exact  # from_keras's argument of the same name shadows the function
-
-
 def to_keras(model: refnn.Sequential, compile: bool = True, plugins: bool = False) -> keras.Sequential:
     """The Keras twin of a built refnn model: same layers, same weights, same dtype.
 
@@ -286,7 +269,10 @@ def to_keras(model: refnn.Sequential, compile: bool = True, plugins: bool = Fals
         ValueError: the model is not built.
     """
     if not isinstance(model, refnn.Sequential):
-        raise TypeError(f"`model` must be a refnn.Sequential. Received: model of type {type(model).__name__}")
+        raise TypeError(
+            f"`model` must be a refnn.Sequential. Received: model of type {type(model).__module__}."
+            f"{type(model).__name__}"
+        )
     if not model.built:
         raise ValueError("The refnn model must be built (give `input_dim=` or call `build`) before to_keras.")
     dtype = model.dtype.name
@@ -327,7 +313,7 @@ def from_keras(keras_model, seed: int | None = None, compile: bool = True,
         compile: when the Keras model is compiled, compile the twin with the equivalent
             optimizer, loss and metrics.
         keras_exact: reproduce Keras's rounding of hyper-parameters through float32 (see
-            ``keras_exact``): regularizer factors rounded, optimizer with
+            ``keras_exact_copy``): regularizer factors rounded, optimizer with
             ``keras_float32_constants=True``. With ``False`` the configs are copied verbatim, and
             ``from_keras(to_keras(m), keras_exact=False)`` gives back ``m``'s configuration bit
             for bit; with ``True`` that holds for models that are already Keras-exact.
@@ -375,4 +361,4 @@ def from_keras(keras_model, seed: int | None = None, compile: bool = True,
             loss=blosses.loss_from_keras(keras_model.loss),
             metrics=blosses.metrics_from_keras(config.get("metrics")),
         )
-    return _keras_exact_copy(model) if keras_exact else model
+    return keras_exact_copy(model) if keras_exact else model

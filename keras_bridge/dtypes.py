@@ -23,7 +23,23 @@ import contextlib
 import keras
 import numpy as np
 
-__all__ = ["floatx", "model_dtype"]
+from keras_bridge.errors import NotMappableError
+
+__all__ = ["floatx", "model_dtype", "shortest_float32"]
+
+
+def shortest_float32(value: float) -> float:
+    """``value`` if it is not a float32 number, else the shortest decimal with the same float32.
+
+    Keras keeps some hyper-parameters in float32 variables/tensors; reading them back gives e.g.
+    ``0.009999999776482582`` for ``0.01``. Every float that rounds to the same float32 behaves the
+    same in those places, so the shortest one is returned.
+    """
+    value = float(value)
+    f32 = np.float32(value)
+    if float(f32) != value or not np.isfinite(f32):
+        return value
+    return float(str(f32))
 
 
 @contextlib.contextmanager
@@ -51,8 +67,6 @@ def model_dtype(keras_model) -> str:
     Raises:
         NotMappableError: mixed precision, or layers of different dtypes.
     """
-    from keras_bridge.errors import NotMappableError
-
     found = {}
     for layer in keras_model.layers:
         policy = layer.dtype_policy

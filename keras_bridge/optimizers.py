@@ -7,7 +7,7 @@ hyper-parameters). What is *not* a plain copy:
 
 * **Keras's float32 constants.** In float64 mode Keras rounds some hyper-parameters through
   float32 (SGD's momentum, Adam's β's inside ``β^t``, the weight-decay factor, Adagrad's initial
-  accumulator, schedules; keras_numerics §9). The refnn twin of a Keras optimizer is therefore
+  accumulator, schedules; ``docs/keras-numerics.md``). The refnn twin of a Keras optimizer is therefore
   built with ``keras_float32_constants=True``: it rounds exactly those constants, and agrees with
   Keras float64 to ~1e-16 instead of ~1e-8. (Pass ``keras_float32_constants=False`` for the
   exact-constant reading of the same config.)
@@ -18,7 +18,7 @@ hyper-parameters). What is *not* a plain copy:
   ======================================== ================================================
   refnn                                    Keras
   ======================================== ================================================
-  ``SGD(lr, μ, momentum_form="pytorch")``  ``SGD(lr, μ)`` — ``m = −lr·v`` at a constant lr
+  ``SGD(lr, μ, momentum_form="trace")``    ``SGD(lr, μ)`` — ``m = −lr·v`` at a constant lr
   ``SGD(lr, μ, momentum_form="ema")``      ``SGD(lr·(1 − μ), μ)`` — ``m = −lr·V`` at a constant lr
                                            (μ as Keras uses it: rounded through float32)
   either of them under a schedule          refused: Keras scales each gradient by the lr of its
@@ -43,6 +43,7 @@ import numpy as np
 
 from refnn import optimizers as ropt
 from refnn.optimizers import schedules as rsched
+from keras_bridge.dtypes import floatx, shortest_float32
 from keras_bridge.errors import PLUGINS_HINT, NotMappableError
 
 __all__ = ["optimizer_to_keras", "optimizer_from_keras", "keras_exact_optimizer", "schedule_to_keras", "schedule_from_keras",
@@ -76,11 +77,12 @@ class OptimizerSpec:
 SPECS = {
     spec.refnn: spec
     for spec in (
-        OptimizerSpec("SGD", "SGD", ("momentum", "nesterov"), {"momentum_form": "keras"}),
+        OptimizerSpec("SGD", "SGD", ("momentum", "nesterov"), {"momentum_form": "velocity"}),
         OptimizerSpec("RMSprop", "RMSprop", ("rho", "momentum", "epsilon", "centered"),
                       {"epsilon_placement": "inside_sqrt", "bias_correction": False}),
-        OptimizerSpec("Adam", "Adam", ("beta_1", "beta_2", "epsilon", "amsgrad"), {"epsilon_form": "keras"}),
-        OptimizerSpec("AdamW", "AdamW", ("beta_1", "beta_2", "epsilon", "amsgrad"), {"epsilon_form": "keras"}),
+        OptimizerSpec("Adam", "Adam", ("beta_1", "beta_2", "epsilon", "amsgrad"), {"epsilon_placement": "sqrt_v"}),
+        OptimizerSpec("AdamW", "AdamW", ("beta_1", "beta_2", "epsilon", "amsgrad"),
+                      {"epsilon_placement": "sqrt_v"}),
         OptimizerSpec("Adagrad", "Adagrad", ("initial_accumulator_value", "epsilon"),
                       {"epsilon_placement": "inside_sqrt"}),
         OptimizerSpec("Adadelta", "Adadelta", ("rho", "epsilon")),
@@ -92,12 +94,6 @@ SPECS = {
     )
 }
 _BY_KERAS = {spec.keras: spec for spec in SPECS.values() if spec.keras}
-
-
-def _shortest_float32(value: float) -> float:
-    from keras_bridge.architecture import shortest_float32
-
-    return shortest_float32(value)
 
 
 # ---- schedules ----------------------------------------------------------------------------------
@@ -142,7 +138,7 @@ def _convert_convention(optimizer, option: str, value, kwargs: dict) -> None:
             # Keras rounds μ through float32 (also in float64 mode): use the μ it will use
             mu = float(np.float32(optimizer.momentum))
             kwargs["learning_rate"] = optimizer.learning_rate * (1.0 - mu)
-        # "pytorch": v ← μv + g, W ← W − lr·v  ≡  m = −lr·v, the same lr
+        # "trace": v ← μv + g, W ← W − lr·v  ≡  m = −lr·v, the same lr
         return
     raise NotMappableError(
         f"{name}({option}={value!r}) has no Keras counterpart; Keras computes "
@@ -165,8 +161,6 @@ def optimizer_to_keras(optimizer, dtype: str | None = None, plugins: bool = Fals
         NotMappableError: naming the optimizer and the option that Keras cannot express.
     """
     if dtype is not None:
-        from keras_bridge.dtypes import floatx
-
         with floatx(dtype):
             return optimizer_to_keras(optimizer, None, plugins)
     if isinstance(optimizer, str):
@@ -249,7 +243,7 @@ def optimizer_from_keras(optimizer, keras_float32_constants: bool = True):
     if isinstance(lr, keras.optimizers.schedules.LearningRateSchedule):
         config["learning_rate"] = schedule_from_keras(lr)
     elif np.dtype(lr.dtype) == np.float32:
-        config["learning_rate"] = _shortest_float32(config["learning_rate"])
+        config["learning_rate"] = shortest_float32(config["learning_rate"])
     if cls_name in plugin_classes and isinstance(optimizer, getattr(kplugins, cls_name)):
         spec = plugin_classes[cls_name]
         return getattr(ropt, spec.refnn)(**config, keras_float32_constants=keras_float32_constants)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+import zlib
 
 import keras
 
@@ -69,10 +70,29 @@ def export(model: refnn.Sequential, path, plugins: bool = False) -> str:
     return os.fspath(path)
 
 
-def _saved_dtype(path) -> str:
+def _saved_config(path) -> dict:
+    """The ``config.json`` of a ``.keras`` archive.
+
+    Raises:
+        ValueError: naming the file, when it is not a readable ``.keras`` archive (Keras itself
+            would report a damaged file as "File not found").
+    """
+    what = f"The file {os.fspath(path)!r}"
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{what} does not exist.")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{what} is not a Keras .keras archive (a zip file written by model.save).")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return json.loads(archive.read("config.json"))
+    except KeyError:
+        raise ValueError(f"{what} is not a Keras .keras archive: it has no config.json.") from None
+    except (zipfile.BadZipFile, EOFError, zlib.error, json.JSONDecodeError) as exc:
+        raise ValueError(f"{what} is damaged: it cannot be read as a .keras archive ({exc}).") from None
+
+
+def _saved_dtype(config: dict) -> str:
     """The dtype recorded in a ``.keras`` archive's layer configs (``float32`` if none)."""
-    with zipfile.ZipFile(path) as archive:
-        config = json.loads(archive.read("config.json"))
     for layer in config.get("config", {}).get("layers", []):
         dtype = layer.get("config", {}).get("dtype")
         if isinstance(dtype, dict):
@@ -83,7 +103,7 @@ def _saved_dtype(path) -> str:
 
 
 def load(path, model: refnn.Sequential | None = None, seed: int | None = None,
-         keras_exact: bool = False) -> refnn.Sequential:
+         keras_exact: bool = True) -> refnn.Sequential:
     """Read a Keras file into refnn.
 
     Args:
@@ -91,8 +111,10 @@ def load(path, model: refnn.Sequential | None = None, seed: int | None = None,
             ``.weights.h5`` file (needs ``model``: its weights are replaced).
         model: the refnn model to load ``.weights.h5`` into.
         seed: the new model's seed (``.keras`` only).
-        keras_exact: see ``from_keras``; ``False`` (the default here) keeps the saved
-            configuration verbatim, so ``load(export(m))`` gives back ``m``'s configuration.
+        keras_exact: see ``from_keras``: the loaded model computes what Keras computes with the
+            file (hyper-parameters Keras rounds through float32 rounded alike); ``False`` keeps
+            the saved configuration verbatim, so ``load(export(m), keras_exact=False)`` gives back
+            ``m``'s configuration.
 
     Returns:
         the refnn model.
@@ -102,7 +124,7 @@ def load(path, model: refnn.Sequential | None = None, seed: int | None = None,
         if model is not None:
             raise ValueError("`model` is only used with '.weights.h5' files; a '.keras' archive holds its own.")
         # the optimizer's learning-rate variable takes the floatx current when it is created
-        with floatx(_saved_dtype(path)):
+        with floatx(_saved_dtype(_saved_config(path))):
             keras_model = keras.models.load_model(path)
         return from_keras(keras_model, seed=seed, keras_exact=keras_exact)
     if model is None:

@@ -8,8 +8,9 @@
 """
 
 from refnn import activations, callbacks, initializers, layers, losses, metrics, optimizers, regularizers
+from refnn.models.loading import load_model
 from refnn.models.sequential import Sequential
-from refnn.utils.io import load_model
+from refnn.version import __version__
 
 __all__ = [
     "Sequential",
@@ -23,4 +24,3 @@ __all__ = [
     "optimizers",
     "regularizers",
 ]
-__version__ = "0.1.0"

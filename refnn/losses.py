@@ -48,7 +48,7 @@ from __future__ import annotations
 import numpy as np
 
 from refnn import activations
-from refnn.utils.validation import check_float, check_numeric_array
+from refnn.utils.validation import check_bool, check_choice, check_class_ids, check_float, check_numeric_array
 
 __all__ = [
     "EPSILON",
@@ -110,11 +110,7 @@ class Loss:
 
     def __init__(self, reduction: str | None = None, name: str | None = None):
         reduction = self.default_reduction if reduction is None else reduction
-        if reduction not in _REDUCTIONS:
-            raise ValueError(
-                f"`reduction` must be one of {list(_REDUCTIONS)}. Received: reduction={reduction!r}"
-            )
-        self.reduction = reduction
+        self.reduction = check_choice("reduction", reduction, _REDUCTIONS)
         if name is not None:
             self.name = name
         self.from_logits = False
@@ -237,9 +233,7 @@ class SumSquaredError(Loss):
 class _Crossentropy(Loss):
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, reduction=None, name=None):
         super().__init__(reduction=reduction, name=name)
-        if not isinstance(from_logits, (bool, np.bool_)):
-            raise TypeError(f"`from_logits` must be a bool. Received: from_logits={from_logits!r}")
-        self.from_logits = bool(from_logits)
+        self.from_logits = check_bool("from_logits", from_logits)
         self.label_smoothing = check_float("label_smoothing", label_smoothing, low=0.0, high=1.0)
 
     def get_config(self):
@@ -329,9 +323,7 @@ class SparseCategoricalCrossentropy(Loss):
 
     def __init__(self, from_logits: bool = False, reduction=None, name=None):
         super().__init__(reduction=reduction, name=name)
-        if not isinstance(from_logits, (bool, np.bool_)):
-            raise TypeError(f"`from_logits` must be a bool. Received: from_logits={from_logits!r}")
-        self.from_logits = bool(from_logits)
+        self.from_logits = check_bool("from_logits", from_logits)
 
     def get_config(self):
         return {"from_logits": self.from_logits, **super().get_config()}
@@ -339,26 +331,15 @@ class SparseCategoricalCrossentropy(Loss):
     def _prepare(self, y_true, y_pred):
         y_pred = _numeric("y_pred", y_pred)
         y_pred = y_pred.astype(_float_dtype(y_pred), copy=False)
-        labels = _numeric("y_true", y_true)
-        if labels.ndim == 2 and labels.shape[1] == 1:
-            labels = labels[:, 0]
-        if y_pred.ndim != 2 or labels.ndim != 1 or labels.shape[0] != y_pred.shape[0]:
+        if y_pred.ndim != 2:
+            raise ValueError(f"`y_pred` must be 2-D (N, classes). Received: y_pred.shape={y_pred.shape}")
+        labels = check_class_ids("y_true", y_true, y_pred.shape[1])
+        if labels.shape[0] != y_pred.shape[0]:
             raise ValueError(
                 "`y_true` must hold one integer class id per row of `y_pred`. Received: "
                 f"y_true.shape={np.shape(y_true)}, y_pred.shape={y_pred.shape}"
             )
-        k = y_pred.shape[1]
-        if labels.size and (
-            not np.all(np.isfinite(labels)) if np.issubdtype(labels.dtype, np.floating) else False
-        ):
-            raise ValueError(f"`y_true` must contain finite class ids. Received: y_true={labels!r}")
-        ids = labels.astype(np.int64)
-        if labels.size and (np.any(ids != labels) or ids.min() < 0 or ids.max() >= k):
-            bad = labels[(ids != labels) | (ids < 0) | (ids >= k)][0].item()
-            raise ValueError(
-                f"`y_true` must contain integer class ids in [0, {k}). Received: y_true value {bad!r}"
-            )
-        return ids, y_pred
+        return labels, y_pred
 
     def _per_sample(self, labels, y_pred, from_logits):
         rows = np.arange(labels.shape[0])

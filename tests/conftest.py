@@ -1,9 +1,7 @@
-"""Shared test configuration: the tolerance contract and the named comparison helper.
+"""Shared test helpers: the named comparison that reports the first disagreement.
 
-Relative error of a tensor ``a`` against a reference ``b`` is ``max|a − b| / max(max|b|, TINY)``
-(``refnn.utils.gradcheck.relative_error``):
-the worst absolute deviation measured against the tensor's own scale. (Element-wise ratios are
-meaningless for entries that are zero up to cancellation, e.g. a bias gradient that sums to 1e-17.)
+The tolerance contract and the relative error live in the library (``refnn.utils.tolerance``,
+``docs/tolerances.md``); the tests import them from there.
 """
 
 from __future__ import annotations
@@ -14,16 +12,7 @@ import os
 import numpy as np
 import pytest
 
-from refnn.utils.gradcheck import relative_error  # noqa: F401 (re-exported for the tests)
-
-TINY = 1e-300
-
-# ---- the tolerance contract (DESIGN.md), max relative error ------------------------------------
-FORWARD_RTOL = {"float64": 1e-12, "float32": 1e-6}  # forward outputs, loss values
-GRADIENT_RTOL = {"float64": 1e-10, "float32": 1e-5}  # per-layer gradients: kernel, bias, dX
-OPTIMIZER_RTOL = {"float64": 1e-10, "float32": 1e-5}  # 100-step optimizer trajectories
-FIT_RTOL = {"float64": 1e-8, "float32": 1e-4}  # fit curves over 20 epochs, final weights
-FINITE_DIFF_RTOL = 1e-6  # finite differences vs analytic gradients, float64
+from refnn.utils.tolerance import relative_error
 
 
 def assert_named_close(mine: dict, theirs: dict, rtol: float, what: str = "") -> dict:

@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 
 from refnn.callbacks.base import Callback
-from refnn.utils.validation import check_non_negative_int
+from refnn.utils.validation import check_bool, check_choice, check_non_negative_int
 
 __all__ = ["EarlyStopping"]
 
@@ -72,29 +72,19 @@ class EarlyStopping(Callback):
         super().__init__()
         if not isinstance(monitor, str) or not monitor:
             raise ValueError(f"`monitor` must be a non-empty string. Received: monitor={monitor!r}")
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f'`mode` must be "auto", "min" or "max". Received: mode={mode!r}')
         if not isinstance(min_delta, numbers.Real) or isinstance(min_delta, bool) or math.isnan(min_delta):
             raise ValueError(f"`min_delta` must be a number. Received: min_delta={min_delta!r}")
         if baseline is not None and (not isinstance(baseline, numbers.Real) or isinstance(baseline, bool)):
             raise ValueError(f"`baseline` must be a number or None. Received: baseline={baseline!r}")
-        if not isinstance(restore_best_weights, (bool, np.bool_)):
-            raise TypeError(
-                f"`restore_best_weights` must be a bool. Received: restore_best_weights={restore_best_weights!r}"
-            )
-        if comparison_dtype not in ("float32", "float64"):
-            raise ValueError(
-                f'`comparison_dtype` must be "float32" or "float64". Received: comparison_dtype={comparison_dtype!r}'
-            )
         self.monitor = monitor
         self.min_delta = abs(float(min_delta))
         self.patience = check_non_negative_int("patience", patience)
         self.verbose = verbose
-        self.mode = mode
+        self.mode = check_choice("mode", mode, ("auto", "min", "max"))
         self.baseline = None if baseline is None else float(baseline)
-        self.restore_best_weights = bool(restore_best_weights)
+        self.restore_best_weights = check_bool("restore_best_weights", restore_best_weights)
         self.start_from_epoch = check_non_negative_int("start_from_epoch", start_from_epoch)
-        self.comparison_dtype = np.dtype(comparison_dtype)
+        self.comparison_dtype = np.dtype(check_choice("comparison_dtype", comparison_dtype, ("float32", "float64")))
         self.direction: str | None = None
         self.wait = 0
         self.stopped_epoch = 0

@@ -8,7 +8,14 @@ from typing import Callable
 
 from refnn.callbacks.base import Callback
 
-__all__ = ["ProgressBar", "format_logs"]
+__all__ = ["ProgressBar", "format_logs", "check_verbose"]
+
+
+def check_verbose(verbose) -> int:
+    """``verbose`` must be 0 (silent), 1 (a progress bar) or 2 (one line per epoch)."""
+    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
+        raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
+    return verbose
 
 
 def _format_value(value) -> str:
@@ -65,9 +72,7 @@ class ProgressBar(Callback):
     def __init__(self, verbose: int = 1, stream=None, interval: float = 0.1, width: int = 30,
                  dynamic: bool | None = None, clock: Callable[[], float] = time.perf_counter):
         super().__init__()
-        if verbose not in (0, 1, 2) or isinstance(verbose, bool):
-            raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
-        self.verbose = verbose
+        self.verbose = check_verbose(verbose)
         self._stream = stream
         self.interval = interval
         self.width = width

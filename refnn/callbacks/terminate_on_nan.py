@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from refnn.callbacks.base import Callback
+from refnn.utils.validation import check_bool
 
 __all__ = ["TerminateOnNaN"]
 
@@ -26,9 +27,7 @@ class TerminateOnNaN(Callback):
 
     def __init__(self, raise_error: bool = False):
         super().__init__()
-        if not isinstance(raise_error, bool):
-            raise TypeError(f"`raise_error` must be a bool. Received: raise_error={raise_error!r}")
-        self.raise_error = raise_error
+        self.raise_error = check_bool("raise_error", raise_error)
         self.terminated_batch: tuple[int, int] | None = None
         self._epoch = 0
 

@@ -36,6 +36,9 @@ class Activation(Layer):
     def backward_from_logits(self, dx, need_input_grad=True):
         return dx
 
+    def jacobian_backward(self, sensitivities, columns):
+        return self.activation.backward(self._x[:, None, :], self._y[:, None, :], sensitivities)
+
     def get_config(self):
         return {"name": self.name, "activation": self.activation.name}
 

@@ -66,6 +66,24 @@ class Layer:
         the input gradient when ``need_input_grad`` is False (and return ``None``)."""
         raise NotImplementedError
 
+    def jacobian_backward(self, sensitivities: np.ndarray, columns: dict) -> np.ndarray:
+        """Backpropagate the sensitivities of every model output through this layer, after a
+        forward pass in inference mode (Levenberg–Marquardt's Jacobian).
+
+        Args:
+            sensitivities: ``S[n, k, :] = ∂ŷ[n, k]/∂Y[n, :]``, shape ``(N, K, output width)``, for
+                each of the model's K outputs.
+            columns: ``{param name: view of shape (N, K, param.size)}`` of the Jacobian, which
+                receives ``∂ŷ[n, k]/∂param``.
+
+        Returns:
+            ``∂ŷ[n, k]/∂X[n, :]``, shape ``(N, K, input width)``.
+        """
+        raise TypeError(
+            f"Layer {self.name!r} of type {type(self).__name__} has no Jacobian rows: "
+            "Levenberg–Marquardt supports Dense, Activation and Dropout layers."
+        )
+
     def count_params(self) -> int:
         return int(sum(p.size for p in self.params.values()))
 

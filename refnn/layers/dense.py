@@ -6,7 +6,7 @@ import numpy as np
 
 from refnn import activations, initializers, regularizers
 from refnn.layers.base import Layer
-from refnn.utils.validation import check_positive_int
+from refnn.utils.validation import check_bool, check_positive_int
 
 __all__ = ["Dense"]
 
@@ -49,9 +49,7 @@ class Dense(Layer):
         super().__init__(name=name)
         self.units = check_positive_int("units", units)
         self.activation = activations.get(activation)
-        if not isinstance(use_bias, (bool, np.bool_)):
-            raise TypeError(f"`use_bias` must be a bool. Received: use_bias={use_bias!r}")
-        self.use_bias = bool(use_bias)
+        self.use_bias = check_bool("use_bias", use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer, "kernel_initializer")
         self.bias_initializer = initializers.get(bias_initializer, "bias_initializer")
         self.kernel_regularizer = regularizers.get(kernel_regularizer, "kernel_regularizer")
@@ -107,6 +105,15 @@ class Dense(Layer):
             if self.use_bias:
                 self.grads["bias"] = dz.sum(axis=0)
         return dz @ self.params["kernel"].T if need_input_grad else None
+
+    def jacobian_backward(self, sensitivities, columns):
+        # S ← f′ᵀS;  ∂ŷ/∂W[i, j] = X[n, i]·S[n, k, j];  ∂ŷ/∂b = S;  ∂ŷ/∂X = S Wᵀ
+        sens = self.activation.backward(self._z[:, None, :], self._y[:, None, :], sensitivities)
+        n, k, _ = sens.shape
+        columns["kernel"][...] = np.einsum("ni,nkj->nkij", self._x, sens).reshape(n, k, -1)
+        if self.use_bias:
+            columns["bias"][...] = sens
+        return sens @ self.params["kernel"].T
 
     def get_config(self):
         return {

@@ -61,6 +61,9 @@ class Dropout(Layer):
     def backward(self, dy, need_input_grad=True):
         return dy if self._mask is None else dy * self._mask
 
+    def jacobian_backward(self, sensitivities, columns):
+        return sensitivities  # inference mode: the identity
+
     def get_config(self):
         return {"name": self.name, "rate": self.rate, "seed": self.seed}
 

@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import copy
-import warnings
 import weakref
 
 import numpy as np
 
 from refnn import losses as losses_module
-from refnn import metrics as metrics_module
-from refnn import optimizers as optimizers_module
-from refnn.callbacks import CallbackList, History, ProgressBar
 from refnn.layers.base import Layer
-from refnn.utils import io
-from refnn.utils.data import batches, shuffled_batches
+from refnn.models import saving
+from refnn.models.trainer import Trainer
 from refnn.utils.packing import PackedArrays
 from refnn.utils.validation import (
+    check_class_ids,
     check_dtype,
     check_finite_array,
     check_numeric_array,
-    check_float,
-    check_non_negative_int,
     check_positive_int,
     check_seed,
 )
@@ -29,7 +24,7 @@ from refnn.utils.validation import (
 __all__ = ["Sequential"]
 
 
-class Sequential:
+class Sequential(Trainer):
     """A linear stack of layers — Keras's ``Sequential`` in NumPy.
 
     Forward propagation runs the layers in order, each caching what its backward pass needs;
@@ -154,31 +149,6 @@ class Sequential:
     def count_params(self) -> int:
         return sum(layer.count_params() for layer in self.layers)
 
-    def compile(self, optimizer="sgd", loss=None, metrics=None) -> None:
-        """Set the optimizer (name or instance), the loss (Keras name or instance) and metrics."""
-        if loss is None:
-            raise ValueError("`loss` is required, e.g. loss=\"categorical_crossentropy\". Received: loss=None")
-        optimizer = optimizers_module.get(optimizer)
-        owner = getattr(optimizer, "_model", None)
-        if owner is not None and owner() is not None and owner() is not self:
-            raise ValueError(
-                "This optimizer already trains another model, and its state (moments, step count) is "
-                "keyed by parameter paths that every model shares (dense_0/kernel, ...). Give each model "
-                f"its own optimizer, e.g. `{type(optimizer).__name__}.from_config(opt.get_config())`. "
-                f"Received: optimizer={optimizer!r}"
-            )
-        optimizer._model = weakref.ref(self)
-        self.optimizer = optimizer
-        self.loss = losses_module.get(loss)
-        check_loss = getattr(self.optimizer, "check_loss", None)
-        if check_loss is not None:  # e.g. Levenberg–Marquardt refuses a non-sum-of-squares loss
-            check_loss(self.loss)
-        if metrics is None:
-            metrics = []
-        if isinstance(metrics, (str, metrics_module.Metric)):
-            metrics = [metrics]
-        self.metrics = [metrics_module.get(m) for m in metrics]
-
     @property
     def fuses_loss_with_output(self) -> bool:
         """True when the loss is computed from the output layer's logits (Keras's behaviour for
@@ -188,6 +158,13 @@ class Sequential:
         last = self.layers[-1]
         act = getattr(last, "activation", None)
         return act is not None and act.name == self.loss.fused_activation and hasattr(last, "backward_from_logits")
+
+    def _loss_input(self, y_pred: np.ndarray):
+        """``(what the loss is computed from, from_logits)``: the output layer's logits when the
+        loss is fused with its activation (Keras's behaviour), else the outputs."""
+        if self.fuses_loss_with_output:
+            return self.layers[-1].logits, True
+        return y_pred, None
 
     # ---- the lecture's steps --------------------------------------------------------------------
     def forward(self, x, training: bool = False) -> np.ndarray:
@@ -242,11 +219,10 @@ class Sequential:
 
     def _loss_and_gradients(self, x, y, training=True, sample_weight=None, need_input_grad=True):
         y_pred = self._forward(x, training)
-        fused = self.fuses_loss_with_output
-        out = self.layers[-1].logits if fused else y_pred
-        loss, d_out = self.loss.value_and_gradient(y, out, sample_weight, from_logits=True if fused else None)
+        out, from_logits = self._loss_input(y_pred)
+        loss, d_out = self.loss.value_and_gradient(y, out, sample_weight, from_logits=from_logits)
         loss += self.regularization_loss()
-        self._backward_from_loss(d_out, fused, need_input_grad)
+        self._backward_from_loss(d_out, bool(from_logits), need_input_grad)
         return loss, self._gradients(), y_pred
 
     def loss_and_gradients(self, x, y, training: bool = True, sample_weight=None):
@@ -260,185 +236,6 @@ class Sequential:
         y = self._check_y(y, x.shape[0])
         loss, grads, _ = self._loss_and_gradients(x, y, training, sample_weight)
         return loss, {path: g.copy() for path, g in grads.items()}
-
-    def train_step(self, x, y) -> float:
-        """One forward, backward and optimizer update on a batch; returns the batch loss
-        (computed with the weights before the update)."""
-        self._require_compiled("train_step")
-        x = self._check_x(x)
-        return self._train_batch(x, self._check_y(y, x.shape[0]))[0]
-
-    def _train_batch(self, x, y):
-        model_step = getattr(self.optimizer, "model_step", None)
-        if model_step is not None:  # Levenberg–Marquardt needs the whole model, not a gradient
-            return model_step(self, x, y)
-        loss, grads, y_pred = self._loss_and_gradients(x, y, True, need_input_grad=False)
-        self.optimizer.apply(self.params, grads, loss=loss)
-        return loss, y_pred
-
-    # ---- fit / evaluate / predict ---------------------------------------------------------------
-    def next_shuffle_orders(self, n: int, epochs: int) -> np.ndarray:
-        """The row permutations the next ``fit(shuffle=True)`` on ``n`` training rows will use, one
-        per epoch, without consuming them (``keras_bridge`` replays them so that Keras sees the
-        same batches)."""
-        n = check_positive_int("n", n)
-        preview = copy.deepcopy(self._shuffle_rng)
-        return np.stack([preview.permutation(n) for _ in range(check_non_negative_int("epochs", epochs))]) \
-            if epochs else np.zeros((0, n), dtype=np.int64)
-
-    def fit(self, x, y, epochs: int = 1, batch_size: int | None = 32, shuffle: bool = True,
-            validation_split: float = 0.0, validation_data=None, callbacks=None, verbose: int = 1,
-            initial_epoch: int = 0) -> History:
-        """Train for ``epochs`` passes over the data, Keras's semantics.
-
-        * Batches are consecutive slices of the (shuffled) rows; the last batch holds
-          ``N mod batch_size`` rows and is a normal step (its loss averaged over its own size).
-          ``batch_size=1`` is stochastic, ``batch_size ≥ N`` batch gradient descent.
-        * ``shuffle=True`` draws a fresh permutation each epoch from the model's seeded generator.
-        * ``validation_split=v`` holds out the *last* ``N − ⌊N(1 − v)⌋`` rows, before shuffling.
-        * ``history["loss"]`` is the size-weighted mean of the batch losses (weights before each
-          update, regularisation included); ``val_*`` are computed with the end-of-epoch weights.
-        * Calling ``fit`` again continues from the current weights and optimizer state.
-
-        Returns:
-            the ``History`` (also ``model.history``).
-        """
-        self._require_compiled("fit")
-        epochs = check_non_negative_int("epochs", epochs)
-        initial_epoch = check_non_negative_int("initial_epoch", initial_epoch)
-        batch_size = 32 if batch_size is None else check_positive_int("batch_size", batch_size)
-        validation_split = check_float("validation_split", validation_split, low=0.0, high=1.0,
-                                       high_inclusive=False)
-        if not isinstance(shuffle, (bool, np.bool_)):
-            raise TypeError(f"`shuffle` must be a bool. Received: shuffle={shuffle!r}")
-        if verbose not in (0, 1, 2) or isinstance(verbose, bool):
-            raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
-        if not self.built:
-            self.build(check_finite_array("x", x, ndim=2).shape[1])
-        x = self._check_x(x)
-        y = self._check_y(y, x.shape[0])
-        if validation_split and validation_data is not None:
-            raise ValueError("Pass either `validation_split` or `validation_data`, not both.")
-        if validation_split:
-            split_at = int(x.shape[0] * (1.0 - validation_split))
-            if split_at == 0 or split_at == x.shape[0]:
-                raise ValueError(
-                    f"`validation_split` leaves an empty training or validation set for {x.shape[0]} "
-                    f"rows. Received: validation_split={validation_split!r}"
-                )
-            x, x_val, y, y_val = x[:split_at], x[split_at:], y[:split_at], y[split_at:]
-        elif validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ValueError(
-                    "`validation_data` must be a tuple (x_val, y_val). "
-                    f"Received: validation_data of type {type(validation_data).__name__}"
-                )
-            x_val = self._check_x(validation_data[0], "validation_data[0]")
-            y_val = self._check_y(validation_data[1], x_val.shape[0], "validation_data[1]")
-        else:
-            x_val = y_val = None
-        n = x.shape[0]
-        if self.optimizer.requires_full_batch and batch_size < n:
-            raise ValueError(
-                f"{type(self.optimizer).__name__} is a full-batch method: it needs the gradient of the "
-                f"whole training set. Use batch_size >= {n} (the number of training rows). "
-                f"Received: batch_size={batch_size}"
-            )
-
-        self.history = History()
-        steps = -(-n // batch_size)
-        if callbacks is not None and not isinstance(callbacks, (list, tuple)):
-            raise TypeError(
-                "`callbacks` must be a list of Callback instances. "
-                f"Received: callbacks={callbacks!r} (wrap a single callback in a list)"
-            )
-        user_callbacks = list(callbacks or [])
-        # Keras's order: the user's callbacks, then History, then the progress bar (unless the
-        # user passed one), so History records what the callbacks wrote into the logs
-        defaults = [self.history]
-        if verbose and not any(isinstance(cb, ProgressBar) for cb in user_callbacks):
-            defaults.append(ProgressBar(verbose))
-        callback_list = CallbackList(
-            [*user_callbacks, *defaults], self, {"epochs": epochs, "steps": steps, "verbose": verbose},
-        )
-        self.stop_training = False
-        callback_list.on_train_begin({})
-        for epoch in range(initial_epoch, epochs):
-            callback_list.on_epoch_begin(epoch, {})
-            order = self._shuffle_rng.permutation(n) if shuffle else None
-            loss_sum, seen = 0.0, 0
-            metric_sums = [0.0] * len(self.metrics)
-            batch_logs = callback_list.wants_batch_logs
-            for step, (xb, yb) in enumerate(shuffled_batches(x, y, batch_size, order)):
-                callback_list.on_train_batch_begin(step, {})
-                loss, y_pred = self._train_batch(xb, yb)
-                nb = xb.shape[0]
-                loss_sum += nb * loss
-                seen += nb
-                for i, metric in enumerate(self.metrics):
-                    metric_sums[i] += float(metric(yb, y_pred).sum())
-                if batch_logs:
-                    callback_list.on_train_batch_end(step, self._running_logs(loss_sum, metric_sums, seen))
-                if self.stop_training:
-                    break
-            logs = self._running_logs(loss_sum, metric_sums, seen)
-            if x_val is not None:
-                val = self._evaluate(x_val, y_val, batch_size)
-                logs.update({f"val_{k}": v for k, v in val.items()})
-            callback_list.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
-        callback_list.on_train_end({})
-        if not np.all(np.isfinite(self.params.flat)):
-            warnings.warn(
-                "Training ended with non-finite weights (NaN or inf): the loss diverged. Lower the "
-                "learning rate or scale the inputs; TerminateOnNaN stops such a run early.",
-                RuntimeWarning, stacklevel=2,
-            )
-        return self.history
-
-    def _running_logs(self, loss_sum: float, metric_sums: list, seen: int) -> dict[str, float]:
-        """Keras's epoch logs: size-weighted means of the batch losses and metrics so far."""
-        logs = {"loss": loss_sum / seen}
-        logs.update({m.name: total / seen for m, total in zip(self.metrics, metric_sums)})
-        return logs
-
-    def _evaluate(self, x, y, batch_size) -> dict[str, float]:
-        loss_sum, metric_sums = 0.0, [0.0] * len(self.metrics)
-        fused = self.fuses_loss_with_output
-        penalty = self.regularization_loss()
-        for rows in batches(x.shape[0], batch_size):
-            xb, yb = x[rows], y[rows]
-            y_pred = self._forward(xb, training=False)
-            out = self.layers[-1].logits if fused else y_pred
-            value = self.loss.value_and_gradient(yb, out, from_logits=True if fused else None)[0]
-            loss_sum += xb.shape[0] * (value + penalty)
-            for i, metric in enumerate(self.metrics):
-                metric_sums[i] += float(np.sum(metric(yb, y_pred)))
-        n = x.shape[0]
-        result = {"loss": loss_sum / n}
-        result.update({m.name: s / n for m, s in zip(self.metrics, metric_sums)})
-        return result
-
-    def evaluate(self, x, y, batch_size: int | None = 32, verbose: int = 0) -> dict[str, float]:
-        """Loss (regularisation included) and metrics in inference mode, size-weighted over
-        batches as Keras reports them."""
-        self._require_compiled("evaluate")
-        batch_size = 32 if batch_size is None else check_positive_int("batch_size", batch_size)
-        x = self._check_x(x)
-        result = self._evaluate(x, self._check_y(y, x.shape[0]), batch_size)
-        if verbose:
-            print(" - ".join(f"{k}: {v:.4f}" for k, v in result.items()))
-        return result
-
-    def predict(self, x, batch_size: int | None = None) -> np.ndarray:
-        """Outputs in inference mode (dropout off), in batches of ``batch_size`` rows (all at once
-        if ``None``)."""
-        x = self._check_x(x)
-        if batch_size is None:
-            return self._forward(x, training=False)
-        batch_size = check_positive_int("batch_size", batch_size)
-        return np.concatenate([self._forward(x[rows], False) for rows in batches(x.shape[0], batch_size)])
 
     # ---- weights -------------------------------------------------------------------------------
     def get_weights(self) -> list[np.ndarray]:
@@ -474,17 +271,17 @@ class Sequential:
     def save_weights(self, path) -> None:
         """Write every parameter to a ``.npz`` file, keyed by its path (``"dense_0/kernel"``);
         atomically: a crash never leaves a half-written file where a good one stood."""
-        io.save_weights(self, path)
+        saving.save_weights(self, path)
 
     def load_weights(self, path) -> None:
         """Load parameters saved by ``save_weights`` (or ``save``). Names and shapes must match
         the model exactly; otherwise nothing is changed and the first mismatch is reported."""
-        io.load_weights(self, path)
+        saving.load_weights(self, path)
 
     def save(self, path) -> None:
         """Save architecture (JSON), compile configuration and weights to one archive;
         ``refnn.load_model(path)`` rebuilds the model."""
-        io.save_model(self, path)
+        saving.save_model(self, path)
 
     # ---- presentation --------------------------------------------------------------------------
     def summary(self, print_fn=print) -> str:
@@ -518,10 +315,6 @@ class Sequential:
                 "Sequential, call `model.build(input_dim)`, or call `fit` first."
             )
 
-    def _require_compiled(self, what: str) -> None:
-        if self.loss is None or self.optimizer is None:
-            raise ValueError(f"You must call `compile(optimizer, loss)` before `{what}`.")
-
     def _check_x(self, x, name: str = "x") -> np.ndarray:
         self._require_built("predict" if name == "x" else name)
         x = check_finite_array(name, x, dtype=self.dtype)
@@ -542,19 +335,7 @@ class Sequential:
             )
         units = self.output_dim
         if isinstance(self.loss, losses_module.SparseCategoricalCrossentropy):
-            if y.ndim == 2 and y.shape[1] == 1:
-                y = y[:, 0]
-            if y.ndim != 1:
-                raise ValueError(
-                    f"`{name}` must hold integer class ids, shape (N,) or (N, 1), for "
-                    f"sparse_categorical_crossentropy. Received: {name}.shape={y.shape}"
-                )
-            if y.size and (np.any(y != np.round(y)) or y.min() < 0 or y.max() >= units):
-                raise ValueError(
-                    f"`{name}` must hold integer class ids in [0, {units}). Received: values from "
-                    f"{y.min().item()!r} to {y.max().item()!r}"
-                )
-            return y.astype(np.int64)
+            return check_class_ids(name, y, units)
         if y.ndim == 1 and units == 1:
             y = y[:, None]
         if y.ndim != 2 or y.shape[1] != units:

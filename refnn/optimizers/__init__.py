@@ -6,17 +6,18 @@ from refnn.optimizers.adagrad import Adagrad
 from refnn.optimizers.adam import Adam
 from refnn.optimizers.adamax import Adamax
 from refnn.optimizers.adamw import AdamW
-from refnn.optimizers.base import Optimizer
+from refnn.optimizers.base import ModelOptimizer, Optimizer
 from refnn.optimizers.levenberg_marquardt import LevenbergMarquardt
 from refnn.optimizers.nadam import Nadam
 from refnn.optimizers.quickprop import Quickprop
 from refnn.optimizers.rmsprop import RMSprop
 from refnn.optimizers.rprop import Rprop
 from refnn.optimizers.sgd import SGD
+from refnn.utils.validation import check_choice
 
 __all__ = [
     "Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax", "Nadam",
-    "Rprop", "Quickprop", "LevenbergMarquardt", "schedules", "conventions", "get",
+    "Rprop", "Quickprop", "LevenbergMarquardt", "ModelOptimizer", "schedules", "conventions", "get",
 ]
 
 #: name → class; a new optimizer registers here (names are lower case)
@@ -38,19 +39,22 @@ _BY_NAME = {
 }
 
 
-def get(identifier, convention: str = "keras") -> Optimizer:
+def get(identifier, convention: str = "keras", **overrides) -> Optimizer:
     """Return an optimizer from a name, a ``{"class_name", "config"}`` dict or an instance.
 
     Args:
         identifier: ``"adam"``, ``"Adam"``, ... (case-insensitive), a serialized optimizer
             ``{"class_name": "Adam", "config": {...}}``, or an ``Optimizer`` (returned as is).
-        convention: ``"keras"`` (Keras's defaults) or ``"textbook"`` (the lecture's forms, see
+        convention: ``"keras"`` (Keras's defaults) or ``"textbook"`` (the textbook forms, see
             ``conventions``); used for names only.
+        **overrides: hyper-parameters that replace the preset's, for names only:
+            ``get("sgd", convention="textbook", learning_rate=0.1, momentum=0.9)``.
     """
-    if convention not in conventions.CONVENTIONS:
-        raise ValueError(
-            f"`convention` must be one of {list(conventions.CONVENTIONS)}. "
-            f"Received: convention={convention!r}"
+    check_choice("convention", convention, conventions.CONVENTIONS)
+    if overrides and not isinstance(identifier, str):
+        raise TypeError(
+            "Hyper-parameters can be given with an optimizer name only. "
+            f"Received: optimizer={identifier!r} with {', '.join(sorted(overrides))}"
         )
     if isinstance(identifier, Optimizer):
         return identifier
@@ -60,7 +64,7 @@ def get(identifier, convention: str = "keras") -> Optimizer:
             return _BY_NAME[name].from_config(identifier.get("config", {}))
     elif isinstance(identifier, str) and identifier.lower() in _BY_NAME:
         name = identifier.lower()
-        return _BY_NAME[name](**conventions.CONVENTIONS[convention].get(name, {}))
+        return _BY_NAME[name](**{**conventions.CONVENTIONS[convention].get(name, {}), **overrides})
     raise ValueError(
         f"Unknown optimizer. `optimizer` must be one of {sorted(_BY_NAME)}, a dict with "
         f"'class_name' and 'config', or an Optimizer instance. Received: optimizer={identifier!r}"

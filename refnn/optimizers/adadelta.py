@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from refnn.optimizers.base import Optimizer
+from refnn.optimizers.moving_average import blended_moving_average
 from refnn.utils.validation import check_float
 
 __all__ = ["Adadelta"]
@@ -46,25 +47,24 @@ class Adadelta(Optimizer):
         dt = param.dtype.type
         state = self.state[path]
         eg, ed = state["accumulated_grad"], state["accumulated_delta_var"]
-        delta = self._buffer(path, param, "delta")
-        work = self._buffer(path, param, "work")
         rho, one_minus_rho, eps = dt(self.rho), dt(1.0 - self.rho), dt(self.epsilon)
+        increment = self._scratch(path, param, "increment")
+        delta = self._scratch(path, param, "delta")
+        rms_grad = self._scratch(path, param, "rms_grad")
 
-        eg *= rho
-        np.square(grad, out=work)
-        work *= one_minus_rho
-        eg += work
+        # E[g²] ← ρE[g²] + (1 − ρ)g²
+        blended_moving_average(eg, np.square(grad, out=increment), rho, one_minus_rho, increment)
+        # Δ = −(√(E[Δ²] + ε)·g) / √(E[g²] + ε)
         np.add(ed, eps, out=delta)
         np.sqrt(delta, out=delta)
         delta *= grad
-        np.add(eg, eps, out=work)
-        np.sqrt(work, out=work)
-        delta /= work
+        np.add(eg, eps, out=rms_grad)
+        np.sqrt(rms_grad, out=rms_grad)
+        delta /= rms_grad
         np.negative(delta, out=delta)
-        ed *= rho
-        np.square(delta, out=work)
-        work *= one_minus_rho
-        ed += work
+        # E[Δ²] ← ρE[Δ²] + (1 − ρ)Δ²
+        blended_moving_average(ed, np.square(delta, out=increment), rho, one_minus_rho, increment)
+        # W ← W + lr·Δ
         delta *= dt(lr)
         param += delta
 

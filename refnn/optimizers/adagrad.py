@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from refnn.optimizers.base import Optimizer, check_choice
-from refnn.utils.validation import check_float
+from refnn.optimizers.base import Optimizer
+from refnn.utils.validation import check_choice, check_float
 
 __all__ = ["Adagrad"]
 
@@ -57,20 +57,21 @@ class Adagrad(Optimizer):
 
     def update_step(self, path, param, grad, lr):
         dt = param.dtype.type
-        acc = self.state[path]["accumulator"]
-        num = self._buffer(path, param, "numerator")
-        den = self._buffer(path, param, "denominator")
-        np.square(grad, out=num)
-        acc += num
-        if self.epsilon_placement == "inside_sqrt":
-            np.add(acc, dt(self.epsilon), out=den)
-            np.sqrt(den, out=den)
-        else:
-            np.sqrt(acc, out=den)
-            den += dt(self.epsilon)
-        np.multiply(grad, dt(lr), out=num)
-        num /= den
-        param -= num
+        accumulator = self.state[path]["accumulator"]
+        step = self._scratch(path, param, "step")
+        denominator = self._scratch(path, param, "denominator")
+        # G ← G + g²
+        accumulator += np.square(grad, out=self._scratch(path, param, "grad_squared"))
+        if self.epsilon_placement == "inside_sqrt":  # Keras: √(G + ε)
+            np.add(accumulator, dt(self.epsilon), out=denominator)
+            np.sqrt(denominator, out=denominator)
+        else:  # textbook: √G + ε
+            np.sqrt(accumulator, out=denominator)
+            denominator += dt(self.epsilon)
+        # W ← W − lr·g / denominator
+        np.multiply(grad, dt(lr), out=step)
+        step /= denominator
+        param -= step
 
     def get_config(self):
         return {

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from refnn.optimizers.base import Optimizer
+from refnn.optimizers.moving_average import moving_average
+from refnn.utils.scalars import power
 from refnn.utils.validation import check_float
 
 __all__ = ["Adamax"]
@@ -44,23 +46,23 @@ class Adamax(Optimizer):
 
     def update_step(self, path, param, grad, lr):
         dt = param.dtype.type
-        state = self.state[path]
-        m, u = state["momentum"], state["norm"]
-        num = self._buffer(path, param, "numerator")
-        den = self._buffer(path, param, "denominator")
-        beta_1_power = self._power(self._keras_cast(self.beta_1, dt), self.iterations + 1)
+        m, u = self.state[path]["momentum"], self.state[path]["norm"]
+        increment = self._scratch(path, param, "increment")
+        step = self._scratch(path, param, "step")
+        denominator = self._scratch(path, param, "denominator")
+        beta_1_power = power(self._keras_cast(self.beta_1, dt), self.iterations + 1)
 
-        np.subtract(grad, m, out=num)
-        num *= dt(1.0 - self.beta_1)
-        m += num
+        # m ← m + (g − m)(1 − β₁)
+        moving_average(m, grad, dt(1.0 - self.beta_1), increment)
+        # u ← max(β₂·u, |g|)
         u *= dt(self.beta_2)
-        np.abs(grad, out=num)
-        np.maximum(u, num, out=u)
-        np.multiply(m, dt(lr), out=num)
-        np.add(u, dt(self.epsilon), out=den)
-        den *= dt(1.0) - beta_1_power
-        num /= den
-        param -= num
+        np.maximum(u, np.abs(grad, out=self._scratch(path, param, "abs_grad")), out=u)
+        # W ← W − (lr·m) / ((1 − β₁ᵗ)·(u + ε))
+        np.multiply(m, dt(lr), out=step)
+        np.add(u, dt(self.epsilon), out=denominator)
+        denominator *= dt(1.0) - beta_1_power
+        step /= denominator
+        param -= step
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

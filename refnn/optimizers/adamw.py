@@ -22,7 +22,7 @@ class AdamW(Adam):
     Args:
         learning_rate: positive float or schedule (Keras default 0.001).
         weight_decay: ``wd ≥ 0`` (Keras default 0.004).
-        beta_1, beta_2, epsilon, amsgrad, epsilon_form: as in ``Adam``.
+        beta_1, beta_2, epsilon, amsgrad, epsilon_placement: as in ``Adam``.
         **kwargs: the other base options (clipping, ``keras_float32_constants``, ``name``).
     """
 
@@ -30,9 +30,9 @@ class AdamW(Adam):
 
     def __init__(self, learning_rate=0.001, weight_decay: float = 0.004, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-7, amsgrad: bool = False,
-                 epsilon_form: str = "keras", **kwargs):
+                 epsilon_placement: str = "sqrt_v", **kwargs):
         if weight_decay is None:
             raise ValueError("`weight_decay` must be a float for AdamW. Received: weight_decay=None")
         super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
-                         amsgrad=amsgrad, epsilon_form=epsilon_form, weight_decay=weight_decay,
+                         amsgrad=amsgrad, epsilon_placement=epsilon_placement, weight_decay=weight_decay,
                          **kwargs)

@@ -39,28 +39,14 @@ import copy
 
 import numpy as np
 
-from refnn.optimizers import schedules
-from refnn.utils.packing import PackedArrays
-from refnn.utils.validation import check_float, check_no_unknown_kwargs
+from refnn.optimizers import conventions, schedules
+from refnn.utils.packing import PackedArrays, PackedState
+from refnn.utils.validation import check_bool, check_float, check_no_unknown_kwargs
 
 #: the key of the packed (whole-model) state in ``Optimizer.state``
-PACKED = "<packed>"
+PACKED = PackedState.KEY
 
-__all__ = ["Optimizer", "check_bool", "check_choice"]
-
-
-def check_bool(name: str, value) -> bool:
-    """Return ``value`` as ``bool`` if it is one, else raise a ``TypeError`` naming ``name``."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"`{name}` must be a bool. Received: {name}={value!r}")
-    return bool(value)
-
-
-def check_choice(name: str, value, choices) -> str:
-    """Return ``value`` if it is one of ``choices``, else raise a ``ValueError`` naming ``name``."""
-    if value not in choices:
-        raise ValueError(f"`{name}` must be one of {list(choices)}. Received: {name}={value!r}")
-    return value
+__all__ = ["Optimizer", "ModelOptimizer", "PACKED"]
 
 
 class Optimizer:
@@ -127,10 +113,8 @@ class Optimizer:
         self.iterations = 0
         self.state: dict[str, dict[str, np.ndarray]] = {}
         # scratch arrays per path, reused every step (not state: never read across steps)
-        self._work: dict[str, dict[str, np.ndarray]] = {}
-        self._shapes: dict[str, tuple] = {}  # the shape each path's state was built for
-        self._packed_layout = None
-        self._packed_views: list = []
+        self._scratch_arrays: dict[str, dict[str, np.ndarray]] = {}
+        self._packed = PackedState()
         self._model = None  # weak reference to the model that compiled this optimizer
 
     # ---- the pipeline ---------------------------------------------------------------------------
@@ -145,13 +129,7 @@ class Optimizer:
         """
         if not grads:  # Keras: an empty list of gradients is a no-op (the counter stays)
             return
-        if self._can_run_packed(params, grads):
-            # One call per operation on the whole model instead of one per tensor: the same
-            # arithmetic, element by element (per-path states are views of the packed ones).
-            params, grads = {PACKED: params.flat}, {PACKED: grads.flat}
-        else:
-            grads = self._checked_gradients(params, grads)
-            self.build({path: params[path] for path in grads})
+        params, grads = self._arrange(params, grads)
         grads = self._clip(grads)
         lr = self.current_learning_rate()
         if self.weight_decay is not None:
@@ -159,119 +137,63 @@ class Optimizer:
         self._update(params, grads, lr, loss)
         self.iterations += 1
 
-    @staticmethod
-    def _checked_gradients(params: dict, grads: dict) -> dict:
-        """Refuse unknown paths, non-float parameters and shape mismatches; return the gradients
-        cast to their parameters' dtypes (Keras casts them to the variable's dtype)."""
-        unknown = [path for path in grads if path not in params]
-        if unknown:
-            raise ValueError(
-                f"`grads` has paths that are not in `params`: {unknown}. "
-                f"Received params paths: {list(params)}"
-            )
-        cast = {}
-        for path, grad in grads.items():
-            param = params[path]
-            if not (isinstance(param, np.ndarray) and np.issubdtype(param.dtype, np.floating)):
-                raise TypeError(
-                    f"Parameters must be float NumPy arrays (they are updated in place). "
-                    f"Received: params[{path!r}] of type {type(param).__name__}"
-                )
-            if np.shape(grad) != param.shape:
-                raise ValueError(
-                    f"Gradient shape does not match its parameter at {path!r}. Received: "
-                    f"grad.shape={np.shape(grad)}, param.shape={param.shape}"
-                )
-            cast[path] = np.asarray(grad, dtype=param.dtype)
-        return cast
+    def _arrange(self, params: dict, grads: dict) -> tuple[dict, dict]:
+        """The parameters and gradients the rule runs on, with their state built.
+
+        A model's packed parameters and gradients run as one flat vector each (``{PACKED: flat}``:
+        one NumPy call per operation for the whole model, the same arithmetic element by element)
+        when the whole pipeline is element-wise; anything else runs per path, gradients checked
+        and cast to their parameters' dtypes.
+        """
+        if self._packable(params, grads) and self._packed.ready(self, params):
+            return {PACKED: params.flat}, {PACKED: grads.flat}
+        grads = _checked_gradients(params, grads)
+        self.build({path: params[path] for path in grads})
+        return params, grads
+
+    def _packable(self, params: dict, grads: dict) -> bool:
+        """Packed alike (a model's parameters and gradients), and no per-tensor clipping norm."""
+        return (isinstance(params, PackedArrays) and isinstance(grads, PackedArrays)
+                and self.elementwise and self.clipnorm is None and self.global_clipnorm is None
+                and grads.layout == params.layout and grads.flat.dtype == params.flat.dtype
+                and np.issubdtype(params.flat.dtype, np.floating))
 
     def __deepcopy__(self, memo):
         # deepcopy turns the per-path views of the packed state into separate arrays (same
-        # values): drop the packed copy; the next packed ``apply`` packs the per-path states again.
+        # values): drop the flat copies; the next packed ``apply`` packs the per-path states again.
         clone = type(self).__new__(type(self))
         memo[id(self)] = clone
         for key, value in self.__dict__.items():
             setattr(clone, key, copy.deepcopy(value, memo))
-        clone.state.pop(PACKED, None)
-        clone._packed_layout = None
-        clone._packed_views = []
-        clone._work = {}
+        clone._packed.forget(clone.state)
+        clone._scratch_arrays = {}
         clone._model = None  # a copy is bound again by the model that compiles (or copies) it
         return clone
 
-    def _can_run_packed(self, params: dict, grads: dict) -> bool:
-        """True when ``params`` and ``grads`` are packed alike (a model's parameters and
-        gradients) and the pipeline is element-wise: per-tensor clipping norms are not."""
-        if not (isinstance(params, PackedArrays) and isinstance(grads, PackedArrays)
-                and self.elementwise and self.clipnorm is None and self.global_clipnorm is None
-                and grads.layout == params.layout and grads.flat.dtype == params.flat.dtype
-                and np.issubdtype(params.flat.dtype, np.floating)):
-            return False
-        if self._packed_layout != params.layout or not self._packed_views_intact():
-            self._pack_state(params)
-        return self._packed_layout == params.layout
-
-    def _packed_views_intact(self) -> bool:
-        """False when someone replaced a per-path slot array (instead of writing into it), so
-        the packed vectors no longer hold that state: it must be packed again."""
-        return all(self.state[path][slot] is view for path, slot, view in self._packed_views)
-
-    def _pack_state(self, params: PackedArrays) -> None:
-        """Move every path's slots into one flat vector per slot, keeping the per-path entries
-        as views of it (values unchanged); ``state[PACKED]`` holds the flat vectors."""
-        paths = [path for path, _ in params.layout]
-        if paths and not any(path in self.state for path in paths):
-            # nothing to carry over: build the packed state directly, no per-path copies
-            flat_state = self.build_state(PACKED, params.flat)
-            if all(np.shape(a) == params.flat.shape for a in flat_state.values()):
-                shapes = dict(params.layout)
-                views = {slot: PackedArrays(flat, shapes) for slot, flat in flat_state.items()}
-                for path in paths:
-                    self.state[path] = {slot: views[slot][path] for slot in flat_state}
-                    self._shapes[path] = params[path].shape
-                self.state[PACKED] = flat_state
-                self._packed_layout = params.layout
-                self._remember_views(paths)
-                return
-        self.build(dict(params))
-        slot_names = set(self.state[paths[0]]) if paths else set()
-        for path in paths:
-            state = self.state[path]
-            if set(state) != slot_names or any(np.shape(a) != params[path].shape for a in state.values()):
-                return  # not a per-element state: stay with the per-tensor loop
-        shapes = dict(params.layout)
-        packed = {}
-        for slot in slot_names:
-            values = {path: self.state[path][slot] for path in paths}
-            packed[slot] = PackedArrays.pack(values, params.flat.dtype)
-        for path in paths:
-            self.state[path] = {slot: packed[slot][path] for slot in slot_names}
-        self.state[PACKED] = {slot: packed[slot].flat for slot in slot_names}
-        self._packed_layout = tuple(shapes.items())
-        self._remember_views(paths)
-
-    def _remember_views(self, paths) -> None:
-        self._packed_views = [(path, slot, view) for path in paths for slot, view in self.state[path].items()]
-
     def build(self, params: dict) -> None:
         """Create the state of every path not seen before (``apply`` does this on its own; call it
-        to set the state by hand before the first step)."""
+        to set the state by hand before the first step).
+
+        Raises:
+            ValueError: a path whose state was built for a parameter of another shape.
+        """
         for path, param in params.items():
             if path not in self.state:
                 self.state[path] = self.build_state(path, param)
-                self._shapes[path] = param.shape
-            elif self._shapes.get(path, param.shape) != param.shape:
+                continue
+            shapes = {np.shape(slot) for slot in self.state[path].values()}
+            if shapes and shapes != {param.shape}:
                 raise ValueError(
-                    f"This optimizer holds state for {path!r} with shape {self._shapes[path]}, but "
-                    f"received a parameter of shape {param.shape} at that path. An optimizer serves "
-                    "one model: give each model its own (e.g. `type(opt).from_config(opt.get_config())`)."
+                    f"This optimizer holds state for {path!r} with shape {shapes.pop()}, but received a "
+                    f"parameter of shape {param.shape} at that path. An optimizer serves one model: give "
+                    "each model its own (e.g. `type(opt).from_config(opt.get_config())`)."
                 )
 
     def _apply_weight_decay(self, params: dict, grads: dict, lr: float) -> None:
         for path in grads:
             p = params[path]
             dt = p.dtype.type
-            decay = self._buffer(path, p, "decay")
+            decay = self._scratch(path, p, "decay")
             # Keras: W ← W − (W·wd)·lr, wd cast like a Keras constant
             np.multiply(p, self._keras_cast(self.weight_decay, dt), out=decay)
             decay *= dt(lr)
@@ -285,6 +207,9 @@ class Optimizer:
     def build_state(self, path: str, param: np.ndarray) -> dict[str, np.ndarray]:
         """Create this parameter's state (slots); called once per path, on first sight."""
         return {}
+
+    def check_loss(self, loss) -> None:
+        """Refuse, at ``compile``, a loss this method cannot minimise (every loss is fine here)."""
 
     def update_step(self, path: str, param: np.ndarray, grad: np.ndarray, lr: float) -> None:
         """Update ``param`` in place. ``self.state[path]`` holds its slots."""
@@ -311,19 +236,14 @@ class Optimizer:
         """``dt(value)``, rounded through float32 first like ``_keras_value``."""
         return dt(self._keras_value(value))
 
-    @staticmethod
-    def _power(base, t: int):
-        """``baseᵗ`` in ``base``'s dtype: computed in float64 and rounded once (TensorFlow's
-        scalar ``pow`` is correctly rounded in float32, NumPy's float32 ``pow`` often is not)."""
-        return type(base)(np.float64(base) ** t)
-
-    def _buffer(self, path: str, param: np.ndarray, name: str) -> np.ndarray:
-        """A scratch array shaped like ``param``, kept between steps so no step allocates."""
-        work = self._work.setdefault(path, {})
-        buf = work.get(name)
-        if buf is None or buf.shape != param.shape or buf.dtype != param.dtype:
-            buf = work[name] = np.empty_like(param)
-        return buf
+    def _scratch(self, path: str, param: np.ndarray, name: str) -> np.ndarray:
+        """A scratch array shaped like ``param`` for the quantity ``name``, kept between steps so
+        that no step allocates (never read across steps: not state)."""
+        arrays = self._scratch_arrays.setdefault(path, {})
+        array = arrays.get(name)
+        if array is None or array.shape != param.shape or array.dtype != param.dtype:
+            array = arrays[name] = np.empty_like(param)
+        return array
 
     # ---- clipping -------------------------------------------------------------------------------
     def _clip(self, grads: dict) -> dict:
@@ -352,7 +272,7 @@ class Optimizer:
         return out
 
     def _into(self, path: str, g: np.ndarray, name: str, ufunc, *args) -> np.ndarray:
-        return ufunc(g, *args, out=self._buffer(path, g, name))
+        return ufunc(g, *args, out=self._scratch(path, g, name))
 
     # ---- configuration --------------------------------------------------------------------------
     def get_config(self) -> dict:
@@ -371,7 +291,7 @@ class Optimizer:
 
     @classmethod
     def from_config(cls, config: dict) -> "Optimizer":
-        config = dict(config)
+        config = conventions.upgrade_config(config)
         if isinstance(config.get("learning_rate"), dict):
             config["learning_rate"] = schedules.deserialize(config["learning_rate"])
         return cls(**config)
@@ -383,3 +303,50 @@ class Optimizer:
             if k != "name" and (k not in base or k == "learning_rate" or (v is not None and v is not False))
         )
         return f"{type(self).__name__}({args})"
+
+
+def _checked_gradients(params: dict, grads: dict) -> dict:
+    """Refuse unknown paths, non-float parameters and shape mismatches; return the gradients cast
+    to their parameters' dtypes (Keras casts them to the variable's dtype)."""
+    unknown = [path for path in grads if path not in params]
+    if unknown:
+        raise ValueError(
+            f"`grads` has paths that are not in `params`: {unknown}. Received params paths: {list(params)}"
+        )
+    cast = {}
+    for path, grad in grads.items():
+        param = params[path]
+        if not (isinstance(param, np.ndarray) and np.issubdtype(param.dtype, np.floating)):
+            raise TypeError(
+                f"Parameters must be float NumPy arrays (they are updated in place). "
+                f"Received: params[{path!r}] of type {type(param).__name__}"
+            )
+        if np.shape(grad) != param.shape:
+            raise ValueError(
+                f"Gradient shape does not match its parameter at {path!r}. Received: "
+                f"grad.shape={np.shape(grad)}, param.shape={param.shape}"
+            )
+        cast[path] = np.asarray(grad, dtype=param.dtype)
+    return cast
+
+
+class ModelOptimizer(Optimizer):
+    """An optimizer that steps the whole model at once, because it needs more than a gradient
+    (Levenberg–Marquardt solves with the Jacobian of every residual).
+
+    The protocol: ``Sequential`` trains a batch with ``model_step(model, x, y)`` — which returns
+    the batch loss and outputs at the weights *before* the step, as a gradient step's
+    ``train_step`` does — instead of computing a gradient and calling ``apply``; ``check_loss``
+    refuses, at ``compile``, a loss the method cannot minimise.
+    """
+
+    def apply(self, params, grads, loss=None):
+        raise TypeError(
+            f"{type(self).__name__} needs the whole model, not a gradient: train with model.fit(...) or "
+            "model.train_step(...), which call optimizer.model_step(model, x, y)."
+        )
+
+    def model_step(self, model, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """One step on the batch ``(x, y)``; returns the loss (penalties included) and the
+        outputs, both at the weights before the step."""
+        raise NotImplementedError

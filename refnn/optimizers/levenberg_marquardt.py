@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from refnn.layers.activation import Activation
-from refnn.layers.dense import Dense
-from refnn.layers.dropout import Dropout
-from refnn.optimizers.base import Optimizer
+from refnn.optimizers.base import ModelOptimizer
 from refnn.regularizers import L1L2
 from refnn.utils.packing import ParamPacker
 from refnn.utils.validation import check_float, check_no_unknown_kwargs
@@ -17,7 +14,7 @@ __all__ = ["LevenbergMarquardt"]
 _MU_FLOOR = 1e-20  # MATLAB trainlm: mu = max(mu * mu_dec, 1e-20)
 
 
-class LevenbergMarquardt(Optimizer):
+class LevenbergMarquardt(ModelOptimizer):
     """Levenberg–Marquardt with identity damping, as Hagan & Menhaj and MATLAB's ``trainlm``.
 
     With the residuals ``e = ŷ − y`` of every sample and output (``N·K`` entries, one
@@ -96,15 +93,8 @@ class LevenbergMarquardt(Optimizer):
         self.rejections = 0
         self.total_rejections = 0
 
-    # ---- refusals -------------------------------------------------------------------------------
-    def apply(self, params, grads, loss=None):
-        raise TypeError(
-            "LevenbergMarquardt needs the whole model (its Jacobian), not a gradient: train with "
-            "model.fit(...) or model.train_step(...), which call optimizer.model_step(model, x, y)."
-        )
-
-    @staticmethod
-    def check_loss(loss) -> None:
+    # ---- the loss it minimises -----------------------------------------------------------------
+    def check_loss(self, loss) -> None:
         """Refuse a loss that is not a sum of squared residuals."""
         if not getattr(loss, "is_sum_of_squares", False):
             raise ValueError(
@@ -123,37 +113,22 @@ class LevenbergMarquardt(Optimizer):
         inference mode.
 
         Backpropagation with a batch of sensitivities: ``S[n, k, :] = ∂ŷ[n, k]/∂(layer output)[n, :]``
-        starts as the identity at the output and goes backwards through each layer — the
-        activation's vector–Jacobian product (broadcast over k), then
-        ``∂ŷ/∂W[i, j] = X[n, i]·S[n, k, j]``, ``∂ŷ/∂b = S`` and ``S ← S Wᵀ``.
+        starts as the identity at the output and goes backwards through each layer's
+        ``jacobian_backward``, which writes ``∂ŷ/∂param`` into the layer's columns of ``J`` (for a
+        ``Dense`` layer ``∂ŷ/∂W[i, j] = X[n, i]·S[n, k, j]`` and ``∂ŷ/∂b = S``) and returns the
+        sensitivities of its input.
         """
         packer = ParamPacker(model.params)
-        acts = [x]
-        for layer in model.layers:
-            acts.append(layer.forward(acts[-1], training=False))
-        y_pred = acts[-1]
+        y_pred = model.forward(x, training=False)
         n, k = y_pred.shape
         jac = np.zeros((n, k, packer.size), dtype=y_pred.dtype)
         sens = np.broadcast_to(np.eye(k, dtype=y_pred.dtype), (n, k, k)).copy()
-        for index in range(len(model.layers) - 1, -1, -1):
-            layer, x_in, y_out = model.layers[index], acts[index], acts[index + 1]
-            if isinstance(layer, Dense):
-                sens = layer.activation.backward(layer.logits[:, None, :], y_out[:, None, :], sens)
-                start, end, _ = packer.slices[f"{layer.name}/kernel"]
-                jac[:, :, start:end] = np.einsum("ni,nkj->nkij", x_in, sens).reshape(n, k, end - start)
-                if layer.use_bias:
-                    start, end, _ = packer.slices[f"{layer.name}/bias"]
-                    jac[:, :, start:end] = sens
-                sens = sens @ layer.params["kernel"].T
-            elif isinstance(layer, Activation):
-                sens = layer.activation.backward(x_in[:, None, :], y_out[:, None, :], sens)
-            elif isinstance(layer, Dropout):
-                continue  # inactive: identity in inference mode
-            else:
-                raise TypeError(
-                    "LevenbergMarquardt supports Dense, Activation and Dropout layers. "
-                    f"Received: layer {layer.name!r} of type {type(layer).__name__}"
-                )
+        for layer in reversed(model.layers):
+            columns = {}
+            for key in layer.params:
+                start, end, _ = packer.slices[f"{layer.name}/{key}"]
+                columns[key] = jac[:, :, start:end]
+            sens = layer.jacobian_backward(sens, columns)
         residuals = (y_pred - np.asarray(y, dtype=y_pred.dtype).reshape(n, k)).reshape(n * k)
         return jac.reshape(n * k, packer.size), residuals, y_pred
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from refnn.optimizers.base import Optimizer
+from refnn.optimizers.moving_average import moving_average
+from refnn.utils.scalars import power
 from refnn.utils.validation import check_float
 
 __all__ = ["Nadam"]
@@ -56,50 +58,44 @@ class Nadam(Optimizer):
     def _mu(self, beta_1, decay, s):
         """``μ_s = β₁(1 − ½·0.96^s)`` in the dtype of ``beta_1``."""
         dt = type(beta_1)
-        return beta_1 * (dt(1.0) - dt(0.5) * self._power(decay, s))
+        return beta_1 * (dt(1.0) - dt(0.5) * power(decay, s))
 
     def _update(self, params, grads, lr, loss):
         dt = type(self.u_product)
         # Keras: Π ← (Π·β₁)·(1 − ½·0.96ᵗ), β₁ and 0.96 exact here (not cast)
         self.u_product = self.u_product * dt(self.beta_1) * (
-            dt(1.0) - dt(0.5) * self._power(dt(self._DECAY), self.iterations + 1))
+            dt(1.0) - dt(0.5) * power(dt(self._DECAY), self.iterations + 1))
         super()._update(params, grads, lr, loss)
 
     def update_step(self, path, param, grad, lr):
         dt = param.dtype.type
-        t = self.iterations + 1
-        state = self.state[path]
-        m, v = state["momentum"], state["velocity"]
-        num = self._buffer(path, param, "numerator")
-        work = self._buffer(path, param, "work")
-        one = dt(1.0)
-        beta_1 = self._keras_cast(self.beta_1, dt)
-        beta_2 = self._keras_cast(self.beta_2, dt)
+        one, t = dt(1.0), self.iterations + 1
+        m, v = self.state[path]["momentum"], self.state[path]["velocity"]
+        increment = self._scratch(path, param, "increment")
+        step = self._scratch(path, param, "step")
+        gradient_term = self._scratch(path, param, "gradient_term")
+        beta_1, beta_2 = self._keras_cast(self.beta_1, dt), self._keras_cast(self.beta_2, dt)
         decay = self._keras_cast(self._DECAY, dt)
-        mu_t = self._mu(beta_1, decay, t)
-        mu_next = self._mu(beta_1, decay, t + 1)
+        mu_t, mu_next = self._mu(beta_1, decay, t), self._mu(beta_1, decay, t + 1)
         u_product = dt(self.u_product)
-        u_product_next = u_product * mu_next
 
-        np.subtract(grad, m, out=num)
-        num *= one - beta_1
-        m += num
-        np.square(grad, out=num)
-        num -= v
-        num *= one - beta_2
-        v += num
-
-        np.multiply(m, mu_next, out=num)
-        num /= one - u_product_next
-        np.multiply(grad, one - mu_t, out=work)
-        work /= one - u_product
-        num += work
-        num *= dt(lr)
-        np.divide(v, one - self._power(beta_2, t), out=work)
-        np.sqrt(work, out=work)
-        work += dt(self.epsilon)
-        num /= work
-        param -= num
+        # m ← m + (g − m)(1 − β₁)
+        moving_average(m, grad, one - beta_1, increment)
+        # v ← v + (g² − v)(1 − β₂)
+        moving_average(v, np.square(grad, out=increment), one - beta_2, increment)
+        # step = lr·m̂ = lr·((μ_{t+1}·m)/(1 − Π_t·μ_{t+1}) + ((1 − μ_t)·g)/(1 − Π_t))
+        np.multiply(m, mu_next, out=step)
+        step /= one - u_product * mu_next
+        np.multiply(grad, one - mu_t, out=gradient_term)
+        gradient_term /= one - u_product
+        step += gradient_term
+        step *= dt(lr)
+        # W ← W − step/(√v̂ + ε), v̂ = v/(1 − β₂ᵗ)
+        denominator = np.divide(v, one - power(beta_2, t), out=self._scratch(path, param, "denominator"))
+        np.sqrt(denominator, out=denominator)
+        denominator += dt(self.epsilon)
+        step /= denominator
+        param -= step
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

@@ -67,33 +67,37 @@ class Quickprop(Optimizer):
         dt = param.dtype.type
         state = self.state[path]
         d, prev_slope = state["prev_step"], state["prev_slope"]
-        step = self._buffer(path, param, "step")
-        aux = self._buffer(path, param, "aux")
+        step = self._scratch(path, param, "step")
+        jump = self._scratch(path, param, "jump")
         if self.decay:
-            slope = np.multiply(param, dt(self.decay), out=self._buffer(path, param, "slope"))
+            # s = ∂E/∂w + decay·w
+            slope = np.multiply(param, dt(self.decay), out=self._scratch(path, param, "slope"))
             slope += grad
         else:
             slope = grad
 
         up, down = d > 0, d < 0
         moved = up | down
-        np.multiply(prev_slope, dt(self.max_growth / (1.0 + self.max_growth)), out=aux)
-        grow = (up & (slope < aux)) | (down & (slope > aux))
+        # grow where the slope did not shrink below μ/(1+μ)·s_prev (flat or concave parabola)
+        threshold = np.multiply(prev_slope, dt(self.max_growth / (1.0 + self.max_growth)),
+                                out=self._scratch(path, param, "threshold"))
+        grow = (up & (slope < threshold)) | (down & (slope > threshold))
         secant = moved & ~grow
 
-        # −ε·s on a first step (d = 0) and while the slope points along the last step
+        # step = −ε·s on a first step (d = 0) and while the slope points along the last step
         np.multiply(slope, -dt(lr), out=step)
         along = (up & (slope < 0)) | (down & (slope > 0)) | ~moved
         np.copyto(step, dt(0.0), where=~along)
 
-        # + s/(s_prev − s)·d (secant) or μ·d (growth cap), nothing on a first step
-        np.subtract(prev_slope, slope, out=aux)
-        np.divide(slope, aux, out=aux, where=secant)
-        aux *= d
-        np.multiply(d, dt(self.max_growth), out=aux, where=grow)
-        np.copyto(aux, dt(0.0), where=~moved)
-        step += aux
+        # jump = s/(s_prev − s)·d (secant) or μ·d (growth cap), nothing on a first step
+        np.subtract(prev_slope, slope, out=jump)
+        np.divide(slope, jump, out=jump, where=secant)
+        jump *= d
+        np.multiply(d, dt(self.max_growth), out=jump, where=grow)
+        np.copyto(jump, dt(0.0), where=~moved)
+        step += jump
 
+        # W ← W + Δw; remember Δw and s
         param += step
         np.copyto(d, step)
         np.copyto(prev_slope, slope)

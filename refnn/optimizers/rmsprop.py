@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from refnn.optimizers.base import Optimizer, check_bool, check_choice
-from refnn.utils.validation import check_float
+from refnn.optimizers.base import Optimizer
+from refnn.optimizers.moving_average import blended_moving_average
+from refnn.utils.scalars import power
+from refnn.utils.validation import check_bool, check_choice, check_float
 
 __all__ = ["RMSprop"]
 
@@ -75,52 +77,53 @@ class RMSprop(Optimizer):
     def update_step(self, path, param, grad, lr):
         dt = param.dtype.type
         state = self.state[path]
-        v = state["velocity"]
-        den = self._buffer(path, param, "denominator")
-        inc = self._buffer(path, param, "increment")
         rho, one_minus_rho = dt(self.rho), dt(1.0 - self.rho)
+        increment = self._scratch(path, param, "increment")
+        step = self._scratch(path, param, "step")
 
-        v *= rho
-        np.square(grad, out=inc)
-        inc *= one_minus_rho
-        v += inc
+        # v ← ρv + (1 − ρ)g²
+        blended_moving_average(state["velocity"], np.square(grad, out=increment), rho, one_minus_rho, increment)
         if self.centered:
-            a = state["average_gradient"]
-            a *= rho
-            np.multiply(grad, one_minus_rho, out=inc)
-            a += inc
-
-        # den ← v (bias-corrected: v / (1 − ρᵗ)), minus a² when centered
-        source = v
-        correction = None
-        if self.bias_correction:
-            correction = dt(1.0) - self._power(rho, self.iterations + 1)
-            source = np.divide(v, correction, out=den)
-        if self.centered:
-            if correction is None:
-                np.square(a, out=inc)
-            else:
-                np.divide(a, correction, out=inc)
-                np.square(inc, out=inc)
-            source = np.subtract(source, inc, out=den)
-        if self.epsilon_placement == "inside_sqrt":  # Keras: √(v + ε)
-            np.add(source, dt(self.epsilon), out=den)
-            np.sqrt(den, out=den)
-        else:
-            if self.centered:  # v − a² ≥ 0 up to rounding; without ε inside, √ needs the clamp
-                source = np.maximum(source, dt(0.0), out=den)
-            np.sqrt(source, out=den)
-            den += dt(self.epsilon)
-
-        np.multiply(grad, dt(lr), out=inc)
-        inc /= den
+            # a ← ρa + (1 − ρ)g
+            blended_moving_average(state["average_gradient"], grad, rho, one_minus_rho, increment)
+        denominator = self._denominator(path, param)
+        # step = lr·g / denominator; with momentum b ← μb + step, W ← W − b, else W ← W − step
+        np.multiply(grad, dt(lr), out=step)
+        step /= denominator
         if self.momentum > 0:
             b = state["momentum"]
             b *= dt(self.momentum)
-            b += inc
+            b += step
             param -= b
         else:
-            param -= inc
+            param -= step
+
+    def _denominator(self, path, param) -> np.ndarray:
+        """``√(s + ε)`` (inside) or ``√s + ε`` (outside), with ``s = v`` — ``v/(1 − ρᵗ)`` when
+        bias-corrected, minus ``a²`` (its corrected ``a``) when centered."""
+        dt = param.dtype.type
+        state = self.state[path]
+        denominator = self._scratch(path, param, "denominator")
+        source, correction = state["velocity"], None
+        if self.bias_correction:
+            correction = dt(1.0) - power(dt(self.rho), self.iterations + 1)
+            source = np.divide(source, correction, out=denominator)
+        if self.centered:
+            mean_square = self._scratch(path, param, "mean_square")
+            if correction is None:
+                np.square(state["average_gradient"], out=mean_square)
+            else:
+                np.divide(state["average_gradient"], correction, out=mean_square)
+                np.square(mean_square, out=mean_square)
+            source = np.subtract(source, mean_square, out=denominator)
+        if self.epsilon_placement == "inside_sqrt":  # Keras: √(s + ε)
+            np.add(source, dt(self.epsilon), out=denominator)
+            return np.sqrt(denominator, out=denominator)
+        if self.centered:  # v − a² ≥ 0 up to rounding; without ε inside, √ needs the clamp
+            source = np.maximum(source, dt(0.0), out=denominator)
+        np.sqrt(source, out=denominator)
+        denominator += dt(self.epsilon)
+        return denominator
 
     def get_config(self):
         return {

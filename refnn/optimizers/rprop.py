@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from refnn.optimizers import schedules
-from refnn.optimizers.base import Optimizer, check_choice
-from refnn.utils.validation import check_float
+from refnn.optimizers.base import Optimizer
+from refnn.utils.validation import check_choice, check_float
 
 __all__ = ["Rprop"]
 
@@ -124,25 +124,26 @@ class Rprop(Optimizer):
         dt = param.dtype.type
         state = self.state[path]
         step_size, prev_grad = state["step_size"], state["prev_grad"]
-        move = self._buffer(path, param, "move")
+        product = np.multiply(prev_grad, grad, out=self._scratch(path, param, "sign_product"))
+        grew, flipped = product > 0, product < 0
 
-        np.multiply(prev_grad, grad, out=move)
-        grew, flipped = move > 0, move < 0
+        # Δ ← min(Δ·η⁺, Δmax) where g_{t−1}·g_t > 0;  Δ ← max(Δ·η⁻, Δmin) where < 0
         np.multiply(step_size, dt(self.eta_plus), out=step_size, where=grew)
         np.minimum(step_size, dt(self.max_step), out=step_size, where=grew)
         np.multiply(step_size, dt(self.eta_minus), out=step_size, where=flipped)
         np.maximum(step_size, dt(self.min_step), out=step_size, where=flipped)
-
+        # store g_t; "freezing" (all but Rprop−): 0 after a sign change
         np.copyto(prev_grad, grad)
-        if self.variant != "rprop-":  # "freezing": after a sign change the stored gradient is 0
+        if self.variant != "rprop-":
             np.copyto(prev_grad, dt(0.0), where=flipped)
+        # backtracking (rprop+, irprop+ when the loss rose): W ← W_{t−1} where the sign flipped
         if "prev_param" in state:
             prev_param = state["prev_param"]
             if backtrack:
                 np.copyto(param, prev_param, where=flipped)
             np.copyto(prev_param, param)
-        # W ← W − sign(g)·Δ, with the frozen gradients 0 (no move) except in Rprop−
-        np.sign(prev_grad, out=move)
+        # W ← W − sign(g)·Δ, a frozen gradient (0) does not move
+        move = np.sign(prev_grad, out=self._scratch(path, param, "move"))
         move *= step_size
         param -= move
 

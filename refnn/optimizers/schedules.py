@@ -19,7 +19,8 @@ import math
 
 import numpy as np
 
-from refnn.utils.validation import check_float, check_no_unknown_kwargs
+from refnn.utils import scalars
+from refnn.utils.validation import check_bool, check_float, check_no_unknown_kwargs
 
 __all__ = [
     "LearningRateSchedule",
@@ -31,21 +32,6 @@ __all__ = [
     "serialize",
     "deserialize",
 ]
-
-
-def _pow(base, exponent):
-    """``base ** exponent`` in ``base``'s dtype, computed in float64 and rounded once."""
-    return type(base)(np.float64(base) ** np.float64(exponent))
-
-
-def _cos(x):
-    return type(x)(math.cos(float(x)))
-
-
-def _check_bool(name: str, value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"`{name}` must be a bool. Received: {name}={value!r}")
-    return bool(value)
 
 
 def _check_steps(name: str, value, positive: bool = True):
@@ -87,7 +73,7 @@ class _DecayOverSteps(LearningRateSchedule):
             "initial_learning_rate", initial_learning_rate, low=0.0, low_inclusive=False)
         self.decay_steps = _check_steps("decay_steps", decay_steps)
         self.decay_rate = check_float("decay_rate", decay_rate, low=0.0, low_inclusive=self._rate_may_be_zero)
-        self.staircase = _check_bool("staircase", staircase)
+        self.staircase = check_bool("staircase", staircase)
         self.name = type(self).__name__ if name is None else name
 
     def _progress(self, step, f):
@@ -111,7 +97,7 @@ class ExponentialDecay(_DecayOverSteps):
 
     def __call__(self, step, dtype=np.float64) -> float:
         f = np.dtype(dtype).type
-        return float(f(self.initial_learning_rate) * _pow(f(self.decay_rate), self._progress(step, f)))
+        return float(f(self.initial_learning_rate) * scalars.power(f(self.decay_rate), self._progress(step, f)))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -174,7 +160,7 @@ class PolynomialDecay(LearningRateSchedule):
         self.decay_steps = _check_steps("decay_steps", decay_steps)
         self.end_learning_rate = check_float("end_learning_rate", end_learning_rate, low=0.0)
         self.power = check_float("power", power, low=0.0)
-        self.cycle = _check_bool("cycle", cycle)
+        self.cycle = check_bool("cycle", cycle)
         self.name = name
 
     def __call__(self, step, dtype=np.float64) -> float:
@@ -187,7 +173,7 @@ class PolynomialDecay(LearningRateSchedule):
             s = min(s, horizon)
         p = s / horizon
         end = f(self.end_learning_rate)
-        return float((f(self.initial_learning_rate) - end) * _pow(f(1.0) - p, f(self.power)) + end)
+        return float((f(self.initial_learning_rate) - end) * scalars.power(f(1.0) - p, f(self.power)) + end)
 
     def get_config(self) -> dict:
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
@@ -218,8 +204,8 @@ class CosineDecay(LearningRateSchedule):
 
     def _decay(self, f, s, lr_from):
         fraction = s / f(self.decay_steps)
-        cosine = f(0.5) * (f(1.0) + _cos(f(math.pi) * fraction))
-        return lr_from * (f(1.0 - self.alpha) * cosine + f(self.alpha))
+        decayed = f(0.5) * (f(1.0) + scalars.cosine(f(math.pi) * fraction))
+        return lr_from * (f(1.0 - self.alpha) * decayed + f(self.alpha))
 
     def __call__(self, step, dtype=np.float64) -> float:
         f = np.dtype(dtype).type

@@ -4,40 +4,42 @@ from __future__ import annotations
 
 import numpy as np
 
-from refnn.optimizers.base import Optimizer, check_bool, check_choice
-from refnn.utils.validation import check_float
+from refnn.optimizers.base import Optimizer
+from refnn.optimizers.moving_average import blended_moving_average
+from refnn.utils.validation import check_bool, check_choice, check_float
 
 __all__ = ["SGD"]
 
-_FORMS = ("keras", "ema", "pytorch")
+_FORMS = ("velocity", "ema", "trace")
 
 
 class SGD(Optimizer):
     """Gradient descent: ``W ← W − lr·g`` (batch, mini-batch or stochastic, as ``fit`` feeds it).
 
-    With ``momentum = μ > 0`` the same rule takes one of three named forms (``m₀ = 0``):
+    With ``momentum = μ > 0`` the same rule takes one of three named forms (``m₀ = 0``), each named
+    for the quantity the optimizer keeps:
 
-    ============ ===================================== =======================================
-    form         velocity                              step (``nesterov=True``)
-    ============ ===================================== =======================================
-    ``keras``    ``m ← m·μ − g·lr``                    ``W ← W + m``  (``W ← W + m·μ − g·lr``)
-    ``ema``      ``V ← μV + (1 − μ)g`` (the lecture's) ``W ← W − lr·V`` (``W ← W − lr(μV + (1−μ)g)``)
-    ``pytorch``  ``v ← μv + g``                        ``W ← W − lr·v`` (``W ← W − lr(μv + g)``)
-    ============ ===================================== =======================================
+    ============ ================================ ==========================================
+    form         kept quantity                    step (``nesterov=True``)
+    ============ ================================ ==========================================
+    ``velocity`` ``m ← m·μ − g·lr`` (Keras)        ``W ← W + m`` (``W ← W + m·μ − g·lr``)
+    ``ema``      ``V ← μV + (1 − μ)g`` (textbook)  ``W ← W − lr·V`` (``W ← W − lr(μV + (1−μ)g)``)
+    ``trace``    ``v ← μv + g`` (PyTorch, optax)   ``W ← W − lr·v`` (``W ← W − lr(μv + g)``)
+    ============ ================================ ==========================================
 
     Keras's step is the EMA step divided by ``1 − μ`` (10× for μ = 0.9) when lr is constant,
-    so ``keras`` with ``lr`` equals ``ema`` with ``lr/(1 − μ)``; under a schedule they differ,
-    because the Keras velocity scales each gradient by the lr of its own step. ``pytorch``
-    equals ``keras`` for a constant lr (``m = −lr·v``).
+    so ``velocity`` with ``lr`` equals ``ema`` with ``lr/(1 − μ)``; under a schedule they differ,
+    because the velocity scales each gradient by the lr of its own step. ``trace`` equals
+    ``velocity`` for a constant lr (``m = −lr·v``).
 
     Keras float64 rounds ``momentum`` through float32 (``ops.cast``); ``keras_float32_constants``
-    does the same (the ``ema`` and ``pytorch`` forms then use that μ too).
+    does the same (the ``ema`` and ``trace`` forms then use that μ too).
 
     Args:
         learning_rate: positive float or schedule (Keras default 0.01).
         momentum: ``μ`` in [0, 1].
         nesterov: Nesterov's look-ahead form (ignored when ``momentum == 0``, as in Keras).
-        momentum_form: ``"keras"`` (default), ``"ema"`` or ``"pytorch"``.
+        momentum_form: ``"velocity"`` (default, Keras), ``"ema"`` (textbook) or ``"trace"``.
         **kwargs: the base options (``weight_decay``, clipping, ``keras_float32_constants``, ``name``).
     """
 
@@ -48,7 +50,7 @@ class SGD(Optimizer):
         learning_rate=0.01,
         momentum: float = 0.0,
         nesterov: bool = False,
-        momentum_form: str = "keras",
+        momentum_form: str = "velocity",
         **kwargs,
     ):
         super().__init__(learning_rate=learning_rate, **kwargs)
@@ -62,36 +64,55 @@ class SGD(Optimizer):
     def update_step(self, path, param, grad, lr):
         dt = param.dtype.type
         lr = dt(lr)
-        step = self._buffer(path, param, "step")
         if not self.momentum:
-            np.multiply(grad, lr, out=step)
+            # W ← W − lr·g
+            step = np.multiply(grad, lr, out=self._scratch(path, param, "step"))
             param -= step
-            return
+        elif self.momentum_form == "velocity":
+            self._velocity_step(path, param, grad, lr)
+        else:
+            self._averaged_step(path, param, grad, lr)
+
+    def _velocity_step(self, path, param, grad, lr) -> None:
+        mu = param.dtype.type(self._keras_value(self.momentum))
+        m = self.state[path]["momentum"]
+        step = self._scratch(path, param, "step")
+        # m ← m·μ − g·lr
+        m *= mu
+        np.multiply(grad, lr, out=step)
+        m -= step
+        if self.nesterov:
+            # W ← W + m·μ − g·lr
+            look_ahead = np.multiply(m, mu, out=self._scratch(path, param, "look_ahead"))
+            look_ahead -= step
+            param += look_ahead
+        else:
+            # W ← W + m
+            param += m
+
+    def _averaged_step(self, path, param, grad, lr) -> None:
+        dt = param.dtype.type
         mu_value = self._keras_value(self.momentum)
         mu = dt(mu_value)
         m = self.state[path]["momentum"]
-        look = self._buffer(path, param, "look") if self.nesterov else None
-        m *= mu
-        if self.momentum_form == "keras":
-            np.multiply(grad, lr, out=step)
-            m -= step
-            if self.nesterov:  # W += m·μ − g·lr
-                np.multiply(m, mu, out=look)
-                look -= step
-                param += look
-            else:
-                param += m
-            return
-        # ema: V ← μV + (1−μ)g   |   pytorch: v ← μv + g
-        increment = np.multiply(grad, dt(1.0 - mu_value), out=step) if self.momentum_form == "ema" else grad
-        m += increment
-        if self.nesterov:  # W −= lr·(μ·V + (1−μ)g)  |  W −= lr·(μ·v + g)
-            np.multiply(m, mu, out=look)
-            look += increment
-            look *= lr
-            param -= look
+        if self.momentum_form == "ema":
+            # V ← μV + (1 − μ)g; ``increment`` keeps (1 − μ)g for the Nesterov step
+            increment = self._scratch(path, param, "increment")
+            blended_moving_average(m, grad, mu, dt(1.0 - mu_value), increment)
         else:
-            np.multiply(m, lr, out=step)
+            # v ← μv + g
+            increment = grad
+            m *= mu
+            m += increment
+        if self.nesterov:
+            # W ← W − lr·(μV + (1 − μ)g)   |   W ← W − lr·(μv + g)
+            look_ahead = np.multiply(m, mu, out=self._scratch(path, param, "look_ahead"))
+            look_ahead += increment
+            look_ahead *= lr
+            param -= look_ahead
+        else:
+            # W ← W − lr·V   |   W ← W − lr·v
+            step = np.multiply(m, lr, out=self._scratch(path, param, "step"))
             param -= step
 
     def get_config(self):

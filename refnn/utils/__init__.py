@@ -1,1 +1,1 @@
-"""Utilities: parameter packing, gradient checks, data helpers, argument validation."""
+"""Utilities: parameter packing, gradient checks, data helpers, argument validation, tolerances."""

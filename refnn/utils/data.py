@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from refnn.utils.validation import check_positive_int
+from refnn.utils.validation import check_class_ids, check_float, check_positive_int
 
-__all__ = ["one_hot", "train_test_split", "batches", "shuffled_batches"]
+__all__ = ["one_hot", "train_test_split", "split_validation", "batches", "shuffled_batches"]
 
 
 def one_hot(labels, num_classes: int | None = None, dtype="float64") -> np.ndarray:
     """``one_hot([0, 2], 3) = [[1, 0, 0], [0, 0, 1]]``."""
-    labels = np.asarray(labels).reshape(-1)
-    if labels.size and (np.any(labels < 0) or np.any(labels != np.round(labels))):
-        raise ValueError(f"`labels` must be non-negative integers. Received: labels={labels!r}")
-    labels = labels.astype(np.int64)
+    labels = check_class_ids("labels", np.reshape(labels, -1))
     k = int(labels.max()) + 1 if num_classes is None else check_positive_int("num_classes", num_classes)
     if labels.size and labels.max() >= k:
         raise ValueError(f"`labels` must be < num_classes={k}. Received: max label {labels.max()}")
@@ -47,6 +44,28 @@ def train_test_split(x, y, test_size: float = 0.25, seed: int | None = None, str
         n_test = int(round(n * test_size))
         test, train = order[:n_test], order[n_test:]
     return x[train], x[test], y[train], y[test]
+
+
+def split_validation(x: np.ndarray, y: np.ndarray, validation_split: float):
+    """Keras's ``validation_split``: the *last* ``N − ⌊N·(1 − v)⌋`` rows are held out, before any
+    shuffling. Returns ``(x_train, y_train, x_val, y_val)`` (``x_val = y_val = None`` for
+    ``v = 0``).
+
+    Raises:
+        ValueError: ``v`` outside ``[0, 1)``, or a split that leaves an empty side.
+    """
+    validation_split = check_float("validation_split", validation_split, low=0.0, high=1.0,
+                                   high_inclusive=False)
+    if not validation_split:
+        return x, y, None, None
+    n = x.shape[0]
+    split_at = int(n * (1.0 - validation_split))
+    if split_at == 0 or split_at == n:
+        raise ValueError(
+            f"`validation_split` leaves an empty training or validation set for {n} rows. "
+            f"Received: validation_split={validation_split!r}"
+        )
+    return x[:split_at], y[:split_at], x[split_at:], y[split_at:]
 
 
 def batches(n: int, batch_size: int):

@@ -2,7 +2,8 @@
 
 ``∂E/∂w_i ≈ (E(w + h e_i) − E(w − h e_i)) / 2h`` for every entry of the packed parameter vector
 (and of the input, for ``dE/dX``). Truncation error is O(h²): with h = 1e-6 in float64 the relative
-error of a smooth loss is ~1e-8, well inside the 1e-6 contract.
+error of a smooth loss is ~1e-8, well inside the 1e-6 contract. Errors are ``relative_error``
+(``refnn.utils.tolerance``): the worst deviation against the reference tensor's own scale.
 """
 
 from __future__ import annotations
@@ -12,24 +13,9 @@ from typing import Callable
 import numpy as np
 
 from refnn.utils.packing import ParamPacker
+from refnn.utils.tolerance import relative_error
 
-__all__ = ["numerical_gradient", "relative_error", "check_model_gradients", "check_layer_gradients"]
-
-
-def relative_error(mine: np.ndarray, reference: np.ndarray, tiny: float = 1e-300) -> float:
-    """``max|mine − reference| / max(max|reference|, tiny)``: the worst deviation of a tensor,
-    measured against the reference tensor's own scale.
-
-    Element-wise ratios would be dominated by entries that are zero up to cancellation (a bias
-    gradient summing to 1e-17, or a finite-difference estimate carrying the O(h²) error of the
-    large entries). The test suite and ``keras_bridge.compare`` use this same definition.
-    """
-    a, b = np.asarray(mine, np.float64), np.asarray(reference, np.float64)
-    if a.shape != b.shape:
-        raise ValueError(f"shape mismatch: mine {a.shape} vs reference {b.shape}")
-    if a.size == 0:
-        return 0.0
-    return float(np.max(np.abs(a - b)) / max(float(np.max(np.abs(b))), tiny))
+__all__ = ["numerical_gradient", "check_model_gradients", "check_layer_gradients"]
 
 
 def numerical_gradient(f: Callable[[], float], array: np.ndarray, h: float = 1e-6) -> np.ndarray:

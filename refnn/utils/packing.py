@@ -6,14 +6,15 @@ packing and unpacking are one copy each.
 
 ``PackedArrays`` goes one step further for training: a model keeps its parameters (and its
 gradients) *as* consecutive views of one flat vector, so an element-wise optimizer updates all of
-them with one NumPy call per operation instead of one per tensor.
+them with one NumPy call per operation instead of one per tensor; ``PackedState`` keeps the
+optimizer's slots packed the same way.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ParamPacker", "PackedArrays"]
+__all__ = ["ParamPacker", "PackedArrays", "PackedState"]
 
 
 class ParamPacker:
@@ -87,3 +88,65 @@ class PackedArrays(dict):
     @classmethod
     def zeros_like(cls, other: "PackedArrays") -> "PackedArrays":
         return cls(np.zeros_like(other.flat), dict(other.layout))
+
+
+class PackedState:
+    """An optimizer's per-path slots held as views of one flat vector per slot.
+
+    When a model hands an optimizer its packed parameters and gradients (two ``PackedArrays`` of
+    the same layout), an element-wise rule can run once on the flat vectors instead of once per
+    tensor. For that, each slot (``"momentum"``, ``"velocity"``, ...) must be one flat vector
+    too; the per-path entries ``state[path][slot]`` — the optimizer's public face — become views
+    of it, and the flat vectors are kept under ``state[PackedState.KEY]``.
+
+    ``ready`` packs the state on first use (building it directly when it does not exist yet, or
+    copying existing per-path slots into new flat vectors), and again whenever someone replaced
+    a per-path slot array instead of writing into it, so that the replacement takes effect.
+    A state whose slots are not all shaped like their parameters (not element-wise) stays
+    per-path: ``ready`` returns False.
+    """
+
+    KEY = "<packed>"
+
+    def __init__(self):
+        self.layout = None
+        self._views: list = []
+
+    def ready(self, optimizer, params: PackedArrays) -> bool:
+        """Whether ``optimizer.state`` is packed for ``params.layout``, packing it if needed."""
+        if self.layout != params.layout or not self._intact(optimizer.state):
+            self._pack(optimizer, params)
+        return self.layout == params.layout
+
+    def forget(self, state: dict) -> None:
+        """Drop the flat vectors (the per-path slots keep their values); the next ``ready`` packs
+        again."""
+        state.pop(self.KEY, None)
+        self.layout = None
+        self._views = []
+
+    def _intact(self, state: dict) -> bool:
+        return all(state[path][slot] is view for path, slot, view in self._views)
+
+    def _pack(self, optimizer, params: PackedArrays) -> None:
+        paths = [path for path, _ in params.layout]
+        state = optimizer.state
+        if paths and not any(path in state for path in paths):
+            flat = optimizer.build_state(self.KEY, params.flat)  # nothing to carry over
+        else:
+            optimizer.build(dict(params))
+            slots = set(state[paths[0]]) if paths else set()
+            if any(set(state[p]) != slots or any(np.shape(a) != params[p].shape for a in state[p].values())
+                   for p in paths):
+                return
+            flat = {slot: PackedArrays.pack({p: state[p][slot] for p in paths}, params.flat.dtype).flat
+                    for slot in slots}
+        if any(np.shape(vector) != params.flat.shape for vector in flat.values()):
+            return
+        shapes = dict(params.layout)
+        views = {slot: PackedArrays(vector, shapes) for slot, vector in flat.items()}
+        for path in paths:
+            state[path] = {slot: views[slot][path] for slot in flat}
+        state[self.KEY] = flat
+        self.layout = params.layout
+        self._views = [(path, slot, view) for path in paths for slot, view in state[path].items()]

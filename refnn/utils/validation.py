@@ -12,6 +12,9 @@ import numbers
 import numpy as np
 
 __all__ = [
+    "check_bool",
+    "check_choice",
+    "check_class_ids",
     "check_positive_int",
     "check_non_negative_int",
     "check_float",
@@ -25,6 +28,20 @@ __all__ = [
 
 def _is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_bool(name: str, value) -> bool:
+    """Return ``value`` as ``bool`` if it is a Python or NumPy bool, else raise ``TypeError``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be a bool. Received: {name}={value!r}")
+    return bool(value)
+
+
+def check_choice(name: str, value, choices):
+    """Return ``value`` if it is one of ``choices``, else raise ``ValueError`` listing them."""
+    if isinstance(value, (list, dict, set)) or value not in choices:
+        raise ValueError(f"`{name}` must be one of {list(choices)}. Received: {name}={value!r}")
+    return value
 
 
 def check_positive_int(name: str, value) -> int:
@@ -121,6 +138,33 @@ def check_finite_array(name: str, value, dtype=None, ndim: int | None = None) ->
             f"={arr[tuple(bad)].item()!r}"
         )
     return arr
+
+
+def check_class_ids(name: str, labels, num_classes: int | None = None) -> np.ndarray:
+    """Integer class ids as an ``int64`` vector: shape ``(N,)`` or ``(N, 1)``, whole numbers in
+    ``[0, num_classes)`` (any non-negative whole number when ``num_classes`` is ``None``).
+
+    Float arrays of whole numbers are accepted (``[0., 2.]``), as Keras accepts them.
+
+    Raises:
+        ValueError: naming ``name`` and the first offending value (or the shape).
+    """
+    labels = check_numeric_array(name, labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim != 1:
+        raise ValueError(
+            f"`{name}` must hold one integer class id per row, shape (N,) or (N, 1). "
+            f"Received: {name}.shape={labels.shape}"
+        )
+    upper = np.inf if num_classes is None else num_classes
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(labels) | (labels != np.round(labels)) | (labels < 0) | (labels >= upper) \
+            if labels.dtype.kind == "f" else (labels < 0) | (labels >= upper)
+    if np.any(bad):
+        interval = "non-negative integers" if num_classes is None else f"integer class ids in [0, {num_classes})"
+        raise ValueError(f"`{name}` must hold {interval}. Received: {name} value {labels[bad][0].item()!r}")
+    return labels.astype(np.int64)
 
 
 def check_seed(name: str, value) -> int | None:

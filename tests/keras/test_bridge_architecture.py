@@ -9,7 +9,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import refnn  # noqa: E402
-from keras_bridge import NotMappableError, from_keras, keras_exact, to_keras  # noqa: E402
+from keras_bridge import NotMappableError, from_keras, keras_exact_copy, to_keras  # noqa: E402
 from keras_bridge.architecture import shortest_float32  # noqa: E402
 from keras_bridge.weights import copy_from_keras, copy_to_keras  # noqa: E402
 from refnn import initializers, layers, losses, optimizers, regularizers  # noqa: E402
@@ -182,14 +182,14 @@ def test_round_trip_refnn_keras_refnn_is_bit_identical(dtype, make_optimizer):
 
 
 def test_round_trip_of_a_keras_exact_model_with_the_default_keras_exact():
-    model = keras_exact(_model("float64"))
+    model = keras_exact_copy(_model("float64"))
     back = from_keras(to_keras(model), seed=0)  # keras_exact=True
     assert _describe(back) == _describe(model)
 
 
 def test_keras_exact_rounds_what_keras_rounds_and_leaves_the_model_alone():
     model = _model("float64")
-    twin = keras_exact(model)
+    twin = keras_exact_copy(model)
     assert model.layers[0].kernel_regularizer.l2 == 0.01 and model.optimizer.keras_float32_constants is False
     assert twin.layers[0].kernel_regularizer.l2 == float(np.float32(0.01))
     assert twin.layers[0].regularizers["bias"].l1 == float(np.float32(0.002))

@@ -15,8 +15,7 @@ from keras_bridge.compare import Comparison, Row  # noqa: E402
 from keras_bridge.dtypes import floatx  # noqa: E402
 from refnn import layers, optimizers, regularizers  # noqa: E402
 from refnn.utils.data import one_hot  # noqa: E402
-from tests.conftest import (  # noqa: E402
-    FIT_RTOL, FORWARD_RTOL, GRADIENT_RTOL, OPTIMIZER_RTOL, relative_error)
+from refnn.utils.tolerance import TOLERANCES  # noqa: E402
 
 DTYPES = ["float64", "float32"]
 
@@ -63,14 +62,14 @@ def test_forward_and_gradients_through_the_bridge(case, dtype):
     model, x, y = _gradient_case(case, dtype)
     fwd = compare.forward(model, x, y).assert_passed()
     assert [r.name for r in fwd.rows][-1] == "model/loss"
-    assert {r.rtol for r in fwd.rows} == {FORWARD_RTOL[dtype]}
+    assert {r.rtol for r in fwd.rows} == {TOLERANCES["forward"][dtype]}
     grads = compare.gradients(model, x, y).assert_passed()
     names = [r.name for r in grads.rows]
     # backpropagation order: the loss, then the output layer's parameters and dE/dX, down to the input
     last, first = model.layers[-1].name, model.layers[0].name
     assert names[0] == "model/loss" and names[-3:] == [f"{first}/kernel", f"{first}/bias", f"{first}/dE/dX"]
     assert names[1].startswith(last)
-    assert {r.rtol for r in grads.rows[1:]} == {GRADIENT_RTOL[dtype]}
+    assert {r.rtol for r in grads.rows[1:]} == {TOLERANCES["gradients"][dtype]}
 
 
 def test_results_print_as_tables():
@@ -106,17 +105,6 @@ def test_failure_message_names_the_layer_and_the_agreeing_quantity_before_it():
     assert "refnn: [1., 2.]" in message and "keras: [1. , 2.5]" in message
     assert "(previous quantity 'dense_1/kernel' agreed: 0.000e+00)" in message
     assert result.errors == {"dense_1/kernel": 0.0, "dense_1/dE/dX": 0.2, "dense_0/kernel": 1.0}
-
-
-def test_relative_error_and_tolerances_are_the_contract():
-    assert compare.TOLERANCES == {"forward": FORWARD_RTOL, "gradients": GRADIENT_RTOL,
-                                  "optimizer": OPTIMIZER_RTOL, "training": FIT_RTOL}
-    rng = np.random.default_rng(0)
-    a, b = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
-    assert compare.relative_error(a, b) == relative_error(a, b)
-    assert compare.relative_error([np.nan], [1.0]) == np.inf
-    assert compare.relative_error([1.0], [1.0, 2.0]) == np.inf
-    assert not Row("m", "q", np.ones(1), np.ones(1), np.nan, np.nan, 1.0).passed
 
 
 def test_compare_accepts_a_keras_model():

@@ -17,7 +17,7 @@ import keras_bridge  # noqa: E402
 import refnn  # noqa: E402
 from keras_bridge import export, load, to_keras  # noqa: E402
 from refnn import layers, optimizers, regularizers  # noqa: E402
-from tests.conftest import FORWARD_RTOL, relative_error  # noqa: E402
+from refnn.utils.tolerance import TOLERANCES, relative_error  # noqa: E402
 
 DTYPES = ["float64", "float32"]
 
@@ -71,20 +71,28 @@ def test_exported_keras_files_load_in_stock_keras_without_refnn(tmp_path):
     for dtype in DTYPES:
         called, predicted = np.load(tmp_path / f"y_{dtype}.npy")
         assert called.dtype == dtype
-        assert relative_error(called, expected[dtype]) <= FORWARD_RTOL[dtype]
-        assert relative_error(predicted, expected[dtype]) <= FORWARD_RTOL[dtype]
+        assert relative_error(called, expected[dtype]) <= TOLERANCES["forward"][dtype]
+        assert relative_error(predicted, expected[dtype]) <= TOLERANCES["forward"][dtype]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_keras_file_loads_back_into_refnn(dtype, tmp_path):
     model = _model(dtype)
-    back = load(export(model, tmp_path / "m.keras"))
+    back = load(export(model, tmp_path / "m.keras"), keras_exact=False)
     assert [type(l).__name__ for l in back.layers] == ["Dense", "Dropout", "Dense"]
     assert back.dtype == model.dtype and back.name == "exported"
     assert back.optimizer.get_config() == model.optimizer.get_config()
     assert back.loss.get_config() == model.loss.get_config() and [m.name for m in back.metrics] == ["accuracy"]
     for a, b in zip(model.get_weights(), back.get_weights()):
         assert np.array_equal(a, b)
+
+
+def test_loading_a_keras_file_computes_what_keras_computes_by_default(tmp_path):
+    """``keras_exact=True`` is the default everywhere the flag appears: the loaded model rounds
+    what Keras rounds through float32 (its optimizer's constants, its regularizer factors)."""
+    back = load(export(_model("float64"), tmp_path / "m.keras"))
+    assert back.optimizer.keras_float32_constants is True
+    assert back.layers[0].kernel_regularizer.l2 == float(np.float32(1e-3))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -109,7 +117,7 @@ def test_export_with_plugins_needs_keras_bridge_to_load(tmp_path):
     loaded = keras.models.load_model(path)  # keras_bridge is imported: its plugins are registered
     assert isinstance(loaded.optimizer, keras_bridge.plugins.Rprop) and loaded.optimizer.variant == "irprop-"
     assert isinstance(loaded.loss, keras_bridge.plugins.SumSquaredError)
-    back = load(path)
+    back = load(path, keras_exact=False)
     assert back.optimizer.get_config() == model.optimizer.get_config()
     assert back.loss.get_config() == model.loss.get_config()
 

@@ -1,6 +1,6 @@
 """Optimizers through the bridge: each Keras-exact refnn optimizer and option maps to the Keras
 optimizer with the same behaviour (config both ways, and 100-step trajectories through
-``compare.optimizer_steps``: float64 ≤ OPTIMIZER_RTOL["float64"], float32 ≤ OPTIMIZER_RTOL["float32"]);
+``compare.optimizer_steps``: float64 ≤ TOLERANCES["optimizer"]["float64"], float32 ≤ TOLERANCES["optimizer"]["float32"]);
 textbook conventions map to their exact Keras equivalent or are refused with the reason."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ keras = pytest.importorskip("keras")
 from keras_bridge import NotMappableError, compare, optimizer_from_keras, optimizer_to_keras  # noqa: E402
 from refnn import optimizers  # noqa: E402
 from refnn.optimizers import schedules  # noqa: E402
-from tests.conftest import OPTIMIZER_RTOL  # noqa: E402
+from refnn.utils.tolerance import TOLERANCES  # noqa: E402
 
 DTYPES = ["float64", "float32"]
 
@@ -49,7 +49,7 @@ CASES = {
 def test_trajectories_through_the_bridge_match_keras(case, dtype):
     result = compare.optimizer_steps(CASES[case](), steps=100, dtype=dtype)
     result.assert_passed()
-    assert {row.rtol for row in result.rows} == {OPTIMIZER_RTOL[dtype]}
+    assert {row.rtol for row in result.rows} == {TOLERANCES["optimizer"][dtype]}
     kernel = result.rows[0].keras
     assert kernel.shape == (100, 4, 3) and not np.allclose(kernel[0], kernel[-1])  # it moved
 
@@ -74,7 +74,7 @@ def test_twin_of_a_keras_optimizer_rounds_like_keras_in_float64():
     assert optimizer_from_keras(keras.optimizers.Adam()).keras_float32_constants is True
     for make in (CASES["sgd-momentum"], CASES["adam"]):
         exact = compare.optimizer_steps(make(), dtype="float64", keras_exact=False)
-        assert exact.max_rel > OPTIMIZER_RTOL["float64"]
+        assert exact.max_rel > TOLERANCES["optimizer"]["float64"]
         compare.optimizer_steps(make(), dtype="float64").assert_passed()
 
 
@@ -99,7 +99,7 @@ def test_schedules_both_ways():
 
 
 # ---- textbook conventions -----------------------------------------------------------------------
-@pytest.mark.parametrize("form", ["ema", "pytorch"])
+@pytest.mark.parametrize("form", ["ema", "trace"])
 @pytest.mark.parametrize("nesterov", [False, True])
 def test_sgd_textbook_momentum_maps_to_its_keras_equivalent(form, nesterov):
     mine = optimizers.SGD(0.1, momentum=0.9, nesterov=nesterov, momentum_form=form)
@@ -117,7 +117,7 @@ def test_sgd_textbook_momentum_maps_to_its_keras_equivalent(form, nesterov):
     (lambda: optimizers.RMSprop(epsilon_placement="outside_sqrt"),
      r"RMSprop\(epsilon_placement='outside_sqrt'\) has no Keras counterpart; Keras computes epsilon_placement='inside_sqrt'"),
     (lambda: optimizers.RMSprop(bias_correction=True), r"RMSprop\(bias_correction=True\) has no Keras counterpart"),
-    (lambda: optimizers.Adam(epsilon_form="paper"), r"Adam\(epsilon_form='paper'\) has no Keras counterpart"),
+    (lambda: optimizers.Adam(epsilon_placement="sqrt_v_hat"), r"Adam\(epsilon_placement='sqrt_v_hat'\) has no Keras counterpart"),
     (lambda: optimizers.Adagrad(epsilon_placement="outside_sqrt"), r"Adagrad\(epsilon_placement='outside_sqrt'\)"),
     (lambda: optimizers.Quickprop(), r"Optimizer Quickprop has no stock Keras counterpart.*keras_bridge\.plugins"),
     (lambda: optimizers.SGD(lambda: 0.1), r"SGD: a callable learning rate cannot be mapped"),

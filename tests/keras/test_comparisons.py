@@ -21,7 +21,7 @@ import pytest
 
 from comparisons import cli, datasets
 from comparisons import report as rep
-from tests.conftest import FIT_RTOL, GRADIENT_RTOL, OPTIMIZER_RTOL
+from refnn.utils.tolerance import TOLERANCES
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +128,8 @@ def test_gradients_agree_with_keras_and_finite_differences(quick):
     for case in ("digits", "breast_cancer", "iris", "diabetes"):
         result = data[case]
         assert len(result["rows"]) == len(result["float64"]) == len(result["float32"]) >= 7
-        assert max(result["float64"]) <= GRADIENT_RTOL["float64"], case
-        assert max(result["float32"]) <= GRADIENT_RTOL["float32"], case
+        assert max(result["float64"]) <= TOLERANCES["gradients"]["float64"], case
+        assert max(result["float32"]) <= TOLERANCES["gradients"]["float32"], case
         assert 0 < result["loss"]["float64"] < 10
         if case != "digits":  # --quick skips the 9 610-parameter finite-difference check
             assert 0 < max(result["finite_differences"].values()) <= 1e-6, case
@@ -141,9 +141,9 @@ def test_optimizer_trajectories_agree_with_keras(quick):
     data = quick["sections"]["optimizers"].data
     for label in ("SGD momentum=0.9", "RMSprop", "Adam", "Adagrad"):
         for dtype in ("float64", "float32"):
-            assert data[label][dtype]["max"] <= OPTIMIZER_RTOL[dtype], (label, dtype)
+            assert data[label][dtype]["max"] <= TOLERANCES["optimizer"][dtype], (label, dtype)
     # the lecture's EMA momentum is Keras's velocity with lr·(1−μ) at a constant lr
-    assert data["SGD momentum_form=ema (→ Keras lr·(1−μ))"]["float64"]["max"] <= OPTIMIZER_RTOL["float64"]
+    assert data["SGD momentum_form=ema (→ Keras lr·(1−μ))"]["float64"]["max"] <= TOLERANCES["optimizer"]["float64"]
 
 
 def test_momentum_ratio_is_one_over_one_minus_beta(quick):
@@ -228,7 +228,7 @@ def test_training_curves_agree_and_exact_constants_matter(quick):
     for case in ("digits", "diabetes"):
         for dtype in ("float64", "float32"):
             run = data[case][dtype]
-            assert run["max"] <= FIT_RTOL[dtype], (case, dtype)
+            assert run["max"] <= TOLERANCES["training"][dtype], (case, dtype)
             assert len(run["refnn"]["loss"]) == len(run["keras"]["val_loss"]) == 5  # --quick: 5 epochs
             assert run["refnn"]["loss"][-1] < run["refnn"]["loss"][0]
     # without Keras's float32 rounding of Adam's β's the float64 runs part by far more than rounding

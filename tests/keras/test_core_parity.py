@@ -13,7 +13,8 @@ import tensorflow as tf
 
 import refnn
 from refnn import layers, losses, optimizers
-from tests.conftest import FIT_RTOL, FORWARD_RTOL, GRADIENT_RTOL, assert_named_close, relative_error
+from refnn.utils.tolerance import TOLERANCES, relative_error
+from tests.conftest import assert_named_close
 
 HIDDEN = ["linear", "relu", "sigmoid", "tanh", "softmax"]
 # (refnn output layers, refnn loss, keras loss factory, target kind)
@@ -106,7 +107,7 @@ def test_forward_loss_and_per_layer_gradients(hidden, head, floatx):
     k_loss, k_out, k_dx, k_grads, _ = keras_loss_and_gradients(kmodel, klayers, keras_loss(), x, y)
 
     assert_named_close({"output": mine_out, "loss": mine_loss}, {"output": k_out, "loss": k_loss},
-                       FORWARD_RTOL[floatx], what=f"{hidden}/{head}/{floatx} forward")
+                       TOLERANCES["forward"][floatx], what=f"{hidden}/{head}/{floatx} forward")
     mine, theirs = {}, {}
     paths = list(model.params)
     for path, g in zip(paths, k_grads):
@@ -117,7 +118,7 @@ def test_forward_loss_and_per_layer_gradients(hidden, head, floatx):
         mine[f"{layer.name}/dX"] = model.input_gradients[layer.name]
     # output layer first: a divergence is reported where it starts
     order = sorted(theirs, key=lambda k: [layer.name for layer in model.layers].index(k.split("/")[0]), reverse=True)
-    assert_named_close(mine, {k: theirs[k] for k in order}, GRADIENT_RTOL[floatx],
+    assert_named_close(mine, {k: theirs[k] for k in order}, TOLERANCES["gradients"][floatx],
                        what=f"{hidden}/{head}/{floatx} gradients")
 
 
@@ -186,8 +187,8 @@ def test_standalone_losses_on_probabilities_near_0_and_1(name, floatx):
     k_grad = tape.gradient(k_value, variable).numpy()
     value, grad = mine.value_and_gradient(y, p)
     assert_named_close({"loss": value, "dL/dp": grad}, {"loss": float(k_value), "dL/dp": k_grad},
-                       GRADIENT_RTOL[floatx], what=f"{name}/{floatx}")
-    assert relative_error(value, float(k_value)) <= FORWARD_RTOL[floatx]
+                       TOLERANCES["gradients"][floatx], what=f"{name}/{floatx}")
+    assert relative_error(value, float(k_value)) <= TOLERANCES["forward"][floatx]
 
 
 # ---- one fit ----------------------------------------------------------------------------------
@@ -204,4 +205,4 @@ def test_sgd_fit_history_matches_keras(float64):
     theirs = kmodel.fit(x, y, epochs=5, batch_size=16, shuffle=False, verbose=0)
     assert_named_close({"loss": mine.history["loss"]}, {"loss": theirs.history["loss"]}, 1e-10, what="history")
     assert_named_close(dict(zip(model.params, model.get_weights())),
-                       dict(zip(model.params, kmodel.get_weights())), FIT_RTOL["float64"], what="final weights")
+                       dict(zip(model.params, kmodel.get_weights())), TOLERANCES["training"]["float64"], what="final weights")

@@ -2,8 +2,8 @@
 
 Each case trains the same network from the same weights on both sides for 20 epochs (batch size 1
 for 3 epochs) with refnn's batch order handed to Keras (``compare.training``), and compares every
-epoch's ``loss``, metrics, ``val_*`` and the final weights: float64 ≤ FIT_RTOL["float64"],
-float32 ≤ FIT_RTOL["float32"]. Together the cases cover SGD, momentum, Nesterov, RMSprop, Adam and
+epoch's ``loss``, metrics, ``val_*`` and the final weights: float64 ≤ TOLERANCES["training"]["float64"],
+float32 ≤ TOLERANCES["training"]["float32"]. Together the cases cover SGD, momentum, Nesterov, RMSprop, Adam and
 Adagrad; mini-batches with a partial final batch, batch size 1 and the full batch; softmax + CCE,
 softmax + SCCE, sigmoid + BCE, linear + MSE; L1/L2 penalties; ``validation_split``.
 
@@ -23,7 +23,7 @@ import refnn  # noqa: E402
 from keras_bridge import compare  # noqa: E402
 from refnn import callbacks, layers, optimizers, regularizers  # noqa: E402
 from refnn.utils.data import one_hot  # noqa: E402
-from tests.conftest import FIT_RTOL  # noqa: E402
+from refnn.utils.tolerance import TOLERANCES  # noqa: E402
 
 pytestmark = pytest.mark.slow
 DTYPES = ["float64", "float32"]
@@ -88,7 +88,7 @@ def test_fit_curves_match_keras(case, dtype):
     result = compare.training(model, x, y, shuffle=True, **fit_args)
     result.assert_passed()
     assert result.rows[0].rtol == 0.0 and result.refnn_epochs == fit_args["epochs"]
-    assert {row.rtol for row in result.rows[1:]} == {FIT_RTOL[dtype]}
+    assert {row.rtol for row in result.rows[1:]} == {TOLERANCES["training"][dtype]}
     # the curves are real training runs: the loss went down
     assert result.keras_history["loss"][-1] < result.keras_history["loss"][0]
     n_train = int(rows * (1 - fit_args.get("validation_split", 0.0)))

@@ -3,8 +3,8 @@
 Both sides start from the same weights (three tensors of different shapes) and receive the same
 fixed gradient sequence. The gradients are chosen to tell conventions apart: one tensor has
 gradients ~1e-4 (where ε placement and ε̂ vs ε matter), signs flip from step to step, and some
-cases use ε = 1.0. Every case is compared at every step, in float64 (≤ OPTIMIZER_RTOL["float64"])
-and float32 (≤ OPTIMIZER_RTOL["float32"]).
+cases use ε = 1.0. Every case is compared at every step, in float64 (≤ TOLERANCES["optimizer"]["float64"])
+and float32 (≤ TOLERANCES["optimizer"]["float32"]).
 
 Keras float64 rounds some constants through float32 (keras_numerics.md §9); the refnn twin sets
 ``keras_float32_constants=True`` to do the same. Separate tests show (i) that with constants that
@@ -21,7 +21,7 @@ keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
 from refnn import optimizers as refnn_optimizers  # noqa: E402
-from tests.conftest import OPTIMIZER_RTOL, relative_error  # noqa: E402
+from refnn.utils.tolerance import TOLERANCES, relative_error  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -152,16 +152,16 @@ def test_trajectory_matches_keras(case, floatx):
     error = max_trajectory_error(class_name, kwargs, schedule, dtype, keras_float32_constants=True)
     MEASURED[(case_id, dtype)] = error
     print(f"\n{case_id} {dtype}: max relative error {error:.3e}")
-    assert error <= OPTIMIZER_RTOL[dtype], (
+    assert error <= TOLERANCES["optimizer"][dtype], (
         f"{case_id} ({dtype}): max relative error {error:.3e} over {STEPS} steps "
-        f"> {OPTIMIZER_RTOL[dtype]:.0e}")
+        f"> {TOLERANCES['optimizer'][dtype]:.0e}")
 
 
 @pytest.mark.parametrize("case", FLOAT32_EXACT_CASES, ids=[c[0] for c in FLOAT32_EXACT_CASES])
 def test_float32_exact_constants_match_without_the_flag(case, float64):
     case_id, class_name, kwargs = case
     error = max_trajectory_error(class_name, kwargs, None, "float64", keras_float32_constants=False)
-    assert error <= OPTIMIZER_RTOL["float64"], f"{case_id}: {error:.3e}"
+    assert error <= TOLERANCES["optimizer"]["float64"], f"{case_id}: {error:.3e}"
 
 
 @pytest.mark.parametrize("case", ROUNDED_CASES, ids=[c[0] for c in ROUNDED_CASES])
@@ -171,8 +171,8 @@ def test_keras_float64_rounds_these_constants_through_float32(case, float64):
     case_id, class_name, kwargs, schedule = case
     exact = max_trajectory_error(class_name, kwargs, schedule, "float64", keras_float32_constants=False)
     rounded = max_trajectory_error(class_name, kwargs, schedule, "float64", keras_float32_constants=True)
-    assert exact > 10 * OPTIMIZER_RTOL["float64"], f"{case_id}: exact constants agree ({exact:.3e})"
-    assert rounded <= OPTIMIZER_RTOL["float64"], f"{case_id}: rounded constants {rounded:.3e}"
+    assert exact > 10 * TOLERANCES["optimizer"]["float64"], f"{case_id}: exact constants agree ({exact:.3e})"
+    assert rounded <= TOLERANCES["optimizer"]["float64"], f"{case_id}: rounded constants {rounded:.3e}"
 
 
 def test_schedules_match_keras_step_by_step(float64):

@@ -11,10 +11,10 @@ keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
 import refnn  # noqa: E402
-from keras_bridge import compare, from_keras, keras_exact, plugins, to_keras  # noqa: E402
+from keras_bridge import compare, from_keras, keras_exact_copy, plugins, to_keras  # noqa: E402
 from keras_bridge.dtypes import floatx  # noqa: E402
 from refnn import layers, losses, optimizers, regularizers  # noqa: E402
-from tests.conftest import OPTIMIZER_RTOL  # noqa: E402
+from refnn.utils.tolerance import TOLERANCES  # noqa: E402
 
 DTYPES = ["float64", "float32"]
 VARIANTS = ["rprop+", "rprop-", "irprop+", "irprop-"]
@@ -27,7 +27,7 @@ def test_rprop_trajectory_matches_refnn(variant, dtype):
     result = compare.optimizer_steps(optimizers.Rprop(variant=variant, learning_rate=0.05, max_step=1.0),
                                      steps=100, dtype=dtype)
     result.assert_passed()
-    assert {row.rtol for row in result.rows} == {OPTIMIZER_RTOL[dtype]}
+    assert {row.rtol for row in result.rows} == {TOLERANCES["optimizer"][dtype]}
 
 
 def test_the_gradient_sequence_tells_the_rprop_variants_apart():
@@ -156,7 +156,7 @@ def test_full_batch_fit_with_plugin_optimizers_matches_refnn(optimizer, dtype):
 # ---- Levenberg–Marquardt --------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype, epochs", [("float64", 15), ("float32", 4)])
 def test_levenberg_marquardt_model_follows_refnn(dtype, epochs):
-    """float64: 15 epochs within FIT_RTOL (measured ~1e-11: Cholesky in LAPACK vs Eigen). float32:
+    """float64: 15 epochs within TOLERANCES["training"] (measured ~1e-11: Cholesky in LAPACK vs Eigen). float32:
     the first epochs — Gauss–Newton steps solve with JᵀJ, whose conditioning amplifies the
     ~1e-7 float32 differences of the Jacobian (TF's tanh vs NumPy's) epoch after epoch."""
     p, t = _curve()
@@ -180,7 +180,7 @@ def test_levenberg_marquardt_with_l2_and_rejected_steps():
     keras_model = to_keras(model, plugins=True)
     with floatx("float64"):
         keras_model.fit(p, t, epochs=8, batch_size=40, shuffle=False, verbose=0)
-    mirror = keras_exact(model)
+    mirror = keras_exact_copy(model)
     mirror.fit(p, t, epochs=8, batch_size=40, shuffle=False, verbose=0)
     assert mirror.optimizer.total_rejections > 0
     assert keras_model.mu == mirror.optimizer.mu and keras_model.lm_iterations == mirror.optimizer.iterations

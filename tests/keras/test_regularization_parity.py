@@ -3,7 +3,7 @@
 The Keras twin is built here from refnn's architecture and ``get_weights()``; both train with SGD,
 ``shuffle=False`` and ``validation_split=0.25`` (the last rows), so ``loss`` (penalties included,
 averaged over batches), ``val_loss`` (penalties included, end-of-epoch weights) and the final
-weights must agree to ``FIT_RTOL``.
+weights must agree to ``TOLERANCES["training"]``.
 
 Keras rounds L1/L2 coefficients through float32 even in float64 mode (keras_numerics.md §9), so
 the main cases use coefficients that float32 represents exactly (powers of two). The last test
@@ -17,7 +17,7 @@ import pytest
 
 import refnn
 from refnn import layers, optimizers, regularizers
-from tests.conftest import FIT_RTOL, relative_error
+from refnn.utils.tolerance import TOLERANCES, relative_error
 
 EPOCHS = 20
 
@@ -87,9 +87,9 @@ def test_regularized_fit_matches_keras(case_id, floatx):
     assert len(mine["loss"]) == len(theirs["loss"]) == EPOCHS
     errors = curve_errors(model, kmodel, mine, theirs)
     worst = max(errors, key=errors.get)
-    assert errors[worst] <= FIT_RTOL[floatx], f"{case_id} {floatx}: {worst} differs by {errors[worst]:.3e}: {errors}"
+    assert errors[worst] <= TOLERANCES["training"][floatx], f"{case_id} {floatx}: {worst} differs by {errors[worst]:.3e}: {errors}"
     # the penalties matter: they are far more than the tolerance of the reported loss
-    assert model.regularization_loss() > 1e3 * FIT_RTOL[floatx] * mine["loss"][-1]
+    assert model.regularization_loss() > 1e3 * TOLERANCES["training"][floatx] * mine["loss"][-1]
     print(f"{case_id} {floatx}: " + ", ".join(f"{k} {v:.1e}" for k, v in errors.items()))
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from refnn import activations
 from refnn.utils.gradcheck import numerical_gradient
-from tests.conftest import FINITE_DIFF_RTOL, relative_error
+from refnn.utils.tolerance import FINITE_DIFFERENCE_RTOL, relative_error
 
 NAMES = ["linear", "relu", "sigmoid", "tanh", "softmax"]
 SHAPES = [(1, 3), (4, 5), (7, 1)]
@@ -25,7 +25,7 @@ def test_backward_matches_finite_differences(name, shape, rng):
     x = rng.standard_normal(shape) * 2
     if name == "relu":  # keep away from the kink, where the derivative is undefined
         x = np.where(np.abs(x) < 1e-3, 0.5, x)
-    assert _vjp_error(activations.get(name), x) <= FINITE_DIFF_RTOL
+    assert _vjp_error(activations.get(name), x) <= FINITE_DIFFERENCE_RTOL
 
 
 def test_values_match_definitions(rng):

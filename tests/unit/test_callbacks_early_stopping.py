@@ -171,7 +171,7 @@ def test_early_stopping_in_fit_on_training_loss():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(mode="maximum"), r'`mode` must be "auto", "min" or "max". Received: mode=\'maximum\''),
+        (dict(mode="maximum"), r"`mode` must be one of \['auto', 'min', 'max'\]. Received: mode='maximum'"),
         (dict(patience=-1), r"`patience` must be a non-negative integer. Received: patience=-1"),
         (dict(patience=1.5), r"`patience` must be a non-negative integer. Received: patience=1.5"),
         (dict(start_from_epoch=-2), r"`start_from_epoch` must be a non-negative integer. Received: start_from_epoch=-2"),
@@ -179,7 +179,7 @@ def test_early_stopping_in_fit_on_training_loss():
         (dict(min_delta=math.nan), r"`min_delta` must be a number. Received: min_delta=nan"),
         (dict(baseline="low"), r"`baseline` must be a number or None. Received: baseline='low'"),
         (dict(monitor=""), r"`monitor` must be a non-empty string. Received: monitor=''"),
-        (dict(comparison_dtype="float16"), r'`comparison_dtype` must be "float32" or "float64"'),
+        (dict(comparison_dtype="float16"), r"`comparison_dtype` must be one of \['float32', 'float64'\]. Received: comparison_dtype='float16'"),
     ],
 )
 def test_argument_errors(kwargs, match):

@@ -7,7 +7,7 @@ import pytest
 import refnn
 from refnn import layers, optimizers
 from refnn.utils.gradcheck import check_model_gradients
-from tests.conftest import FINITE_DIFF_RTOL
+from refnn.utils.tolerance import FINITE_DIFFERENCE_RTOL
 
 
 def built(rate, seed=0, dtype="float64", width=50):
@@ -137,7 +137,7 @@ def test_gradient_check_with_a_fixed_mask():
     mask[:, 2] = False  # unit 2 dropped for every sample
     dropout.fixed_mask = mask
     errors = check_model_gradients(model, x, y)
-    assert max(errors.values()) < FINITE_DIFF_RTOL, errors
+    assert max(errors.values()) < FINITE_DIFFERENCE_RTOL, errors
     # the fixed mask is really used: dropped units get no kernel gradient in the next layer
     _, grads = model.loss_and_gradients(x, y)
     np.testing.assert_array_equal(grads["dense_1/kernel"][2], 0.0)

@@ -5,7 +5,7 @@ import pytest
 
 from refnn import layers, regularizers
 from refnn.utils.gradcheck import check_layer_gradients
-from tests.conftest import FINITE_DIFF_RTOL
+from refnn.utils.tolerance import FINITE_DIFFERENCE_RTOL
 
 ACTIVATIONS = ["linear", "relu", "sigmoid", "tanh", "softmax"]
 
@@ -32,7 +32,7 @@ def test_dense_backward_matches_finite_differences(activation, batch, use_bias, 
     x = rng.standard_normal((batch, 3))
     errors = check_layer_gradients(layer, x)
     assert set(errors) == ({"dX", "kernel", "bias"} if use_bias else {"dX", "kernel"})
-    assert max(errors.values()) <= FINITE_DIFF_RTOL, errors
+    assert max(errors.values()) <= FINITE_DIFFERENCE_RTOL, errors
 
 
 def test_dense_backward_is_the_lecture_formulas(rng):
@@ -51,7 +51,7 @@ def test_activation_layer_backward(activation, batch, rng):
     layer = layers.Activation(activation)
     layer.build(4)
     errors = check_layer_gradients(layer, rng.standard_normal((batch, 4)) + 0.01)
-    assert errors["dX"] <= FINITE_DIFF_RTOL
+    assert errors["dX"] <= FINITE_DIFFERENCE_RTOL
 
 
 def test_dense_float32_stays_float32(rng):

@@ -11,7 +11,7 @@ import refnn
 from refnn import layers, losses, optimizers, regularizers
 from refnn.layers.base import Layer
 from refnn.utils.packing import ParamPacker
-from tests.conftest import FINITE_DIFF_RTOL, relative_error
+from refnn.utils.tolerance import FINITE_DIFFERENCE_RTOL, relative_error
 
 LM = optimizers.LevenbergMarquardt
 
@@ -68,7 +68,7 @@ def test_jacobian_matches_finite_differences(activation):
     jac, e, y_pred = LM().jacobian(model, x, y)
     assert jac.shape == (7 * 3, model.count_params()) and e.shape == (21,)
     np.testing.assert_array_equal(e, residuals(model, x, y))
-    assert relative_error(jac, fd_jacobian(model, x, y)) < FINITE_DIFF_RTOL
+    assert relative_error(jac, fd_jacobian(model, x, y)) < FINITE_DIFFERENCE_RTOL
 
 
 def test_jacobian_without_bias():
@@ -77,7 +77,7 @@ def test_jacobian_without_bias():
     model = refnn.Sequential([layers.Dense(3, activation="sigmoid", use_bias=False), layers.Dense(1)],
                              input_dim=2, seed=0)
     jac, _, _ = LM().jacobian(model, x, y)
-    assert relative_error(jac, fd_jacobian(model, x, y)) < FINITE_DIFF_RTOL
+    assert relative_error(jac, fd_jacobian(model, x, y)) < FINITE_DIFFERENCE_RTOL
 
 
 # ---- one step ----------------------------------------------------------------------------------
@@ -93,7 +93,7 @@ def test_step_equals_the_formula_with_a_finite_difference_jacobian(loss):
     assert opt.rejections == 0 and opt.iterations == 1
     expected = w0 + formula_step(jac, e, 0.01)
     w1 = ParamPacker(model.params).pack(model.params)
-    assert relative_error(w1 - w0, expected - w0) < FINITE_DIFF_RTOL
+    assert relative_error(w1 - w0, expected - w0) < FINITE_DIFFERENCE_RTOL
     # μ after an accepted step; the returned loss is the compiled loss before the step
     assert opt.mu == pytest.approx(0.001, rel=1e-15)
     sse = float(e @ e)
@@ -133,7 +133,7 @@ def test_rejected_tries_leave_the_weights_and_the_step_is_retried_from_the_same_
     assert opt.mu == pytest.approx(mu_used * 0.1, rel=1e-14)
     w1 = ParamPacker(model.params).pack(model.params)
     expected = formula_step(jac, e, mu_used)
-    assert relative_error(w1 - w0, expected) < FINITE_DIFF_RTOL
+    assert relative_error(w1 - w0, expected) < FINITE_DIFFERENCE_RTOL
     for m in (mu0, 10 * mu0):  # the two rejected steps would have raised the error
         trial = w0 + formula_step(jac, e, m)
         ParamPacker(model.params).assign(model.params, trial)
@@ -215,7 +215,7 @@ def test_l2_penalty_enters_as_extra_residuals():
     assert loss == pytest.approx(float(e @ e) / 20, rel=1e-12)
     assert opt.rejections == 0
     w1 = packer.pack(model.params)
-    assert relative_error(w1 - w0, formula_step(jac, e, 0.1)) < FINITE_DIFF_RTOL
+    assert relative_error(w1 - w0, formula_step(jac, e, 0.1)) < FINITE_DIFFERENCE_RTOL
 
 
 def test_dropout_is_inactive():
@@ -305,7 +305,7 @@ def test_full_batch_only():
 
 
 def test_apply_is_refused():
-    with pytest.raises(TypeError, match=r"needs the whole model \(its Jacobian\), not a gradient"):
+    with pytest.raises(TypeError, match=r"LevenbergMarquardt needs the whole model, not a gradient: train with model.fit"):
         LM().apply({"w": np.zeros(2)}, {"w": np.zeros(2)})
 
 
@@ -317,7 +317,7 @@ def test_unsupported_layer_is_refused():
     x, y = wave()
     model = refnn.Sequential([layers.Dense(2), Square(), layers.Dense(1)], input_dim=1, seed=0)
     model.compile(LM(), "sse")
-    with pytest.raises(TypeError, match=r"supports Dense, Activation and Dropout layers. Received: layer 'square_0' of type Square"):
+    with pytest.raises(TypeError, match=r"Layer 'square_0' of type Square has no Jacobian rows: Levenberg–Marquardt supports Dense, Activation and Dropout"):
         model.train_step(x, y)
 
 

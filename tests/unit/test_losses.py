@@ -5,7 +5,7 @@ import pytest
 
 from refnn import losses
 from refnn.utils.gradcheck import numerical_gradient
-from tests.conftest import FINITE_DIFF_RTOL, relative_error
+from refnn.utils.tolerance import FINITE_DIFFERENCE_RTOL, relative_error
 
 
 def _probabilities(rng, n, k):
@@ -64,7 +64,7 @@ def _data(kind, rng, n):
 def test_gradient_matches_finite_differences(name, n, rng):
     loss, kind = CASES[name]
     y, p = _data(kind, rng, n)
-    assert _grad_error(loss, y, p) <= FINITE_DIFF_RTOL
+    assert _grad_error(loss, y, p) <= FINITE_DIFFERENCE_RTOL
 
 
 @pytest.mark.parametrize("name", ["mse", "bce", "cce", "scce_logits"])
@@ -78,7 +78,7 @@ def test_sample_weights_and_reductions(name, rng):
     assert loss(y, p, w) == pytest.approx(np.sum(per_sample * w) / 6, rel=1e-14)
     summed = type(loss)(**{k: v for k, v in loss.get_config().items() if k != "reduction"}, reduction="sum")
     assert summed(y, p) == pytest.approx(np.sum(per_sample), rel=1e-14)
-    assert _grad_error(loss, y, p, w) <= FINITE_DIFF_RTOL
+    assert _grad_error(loss, y, p, w) <= FINITE_DIFFERENCE_RTOL
 
 
 def test_mse_is_the_global_mean_and_its_gradient(rng):

@@ -250,7 +250,7 @@ def test_full_batch_flags():
 
 def test_repr_shows_the_arguments_that_matter():
     assert repr(SGD(0.1, momentum=0.9)) == ("SGD(learning_rate=0.1, momentum=0.9, nesterov=False, "
-                                           "momentum_form='keras')")
+                                           "momentum_form='velocity')")
     assert "clipnorm=1.0" in repr(Adam(clipnorm=1.0))
     assert "keras_float32_constants=True" in repr(Adam(keras_float32_constants=True))
 

@@ -54,15 +54,15 @@ def test_rmsprop():
 
 
 def test_adam():
-    # β₁ = 0.5, β₂ = 0.75, ε = 0 (then Keras's form and the paper's coincide):
+    # β₁ = 0.5, β₂ = 0.75, ε = 0 (then Keras's form and the textbook's coincide):
     # t=1: m = 0.5, v = 0.25; m̂ = 0.5/0.5 = 1, v̂ = 0.25/0.25 = 1 → step 0.125, w = 0.875
     # t=2: m = 0.5 + 0.5·0.5 = 0.75, v = 0.25 + 0.25·0.75 = 0.4375; m̂ = 0.75/0.75 = 1,
     #      v̂ = 0.4375/0.4375 = 1 → step 0.125, w = 0.75
     # t=3: m = 0.75 + 0.5·(−2 − 0.75) = −0.625, v = 0.4375 + 0.25·(4 − 0.4375) = 1.328125;
     #      m̂ = −0.625/0.875, v̂ = 1.328125/0.578125 → w = 0.75 − 0.125·m̂/√v̂ = 0.80891
     w3 = 0.75 - 0.125 * (-0.625 / 0.875) / math.sqrt(1.328125 / 0.578125)
-    for form in ("keras", "paper"):
-        assert run(Adam(0.125, beta_1=0.5, beta_2=0.75, epsilon=0.0, epsilon_form=form)) == \
+    for form in ("sqrt_v", "sqrt_v_hat"):
+        assert run(Adam(0.125, beta_1=0.5, beta_2=0.75, epsilon=0.0, epsilon_placement=form)) == \
             pytest.approx([0.875, 0.75, w3], rel=1e-15)
 
 

@@ -1,5 +1,5 @@
 """The lecture's forms are named conventions of the same rules — and the tests prove the sharing:
-Adam("paper", ε) ≡ Adam("keras", ε·√(1−β₂ᵗ)) at fixed t; RMSprop(outside_sqrt) with bias
+Adam("sqrt_v_hat", ε) ≡ Adam("sqrt_v", ε·√(1−β₂ᵗ)) at fixed t; RMSprop(outside_sqrt) with bias
 correction ≡ Adam(β₁ = 0); SGD "keras" ≡ "ema" after rescaling a constant lr (not under a
 schedule); plus the textbook presets and the step sizes of keras_numerics.md §12."""
 
@@ -34,14 +34,14 @@ def _gradients(steps=50, seed=0):
 
 
 @pytest.mark.parametrize("t", [1, 2, 10, 1000])
-def test_adam_paper_epsilon_equals_keras_epsilon_hat_at_fixed_t(t):
+def test_adam_textbook_epsilon_equals_keras_epsilon_hat_at_fixed_t(t):
     rng = np.random.default_rng(t)
     eps, beta_2 = 1e-3, 0.999
     m, v = rng.normal(size=6), rng.uniform(0, 1e-5, size=6) ** 2
     g, w = rng.normal(size=6) * 1e-3, rng.normal(size=6)
     steps = {}
-    for form, epsilon in [("paper", eps), ("keras", eps * math.sqrt(1 - beta_2 ** t))]:
-        opt = Adam(0.01, beta_2=beta_2, epsilon=epsilon, epsilon_form=form)
+    for form, epsilon in [("sqrt_v_hat", eps), ("sqrt_v", eps * math.sqrt(1 - beta_2 ** t))]:
+        opt = Adam(0.01, beta_2=beta_2, epsilon=epsilon, epsilon_placement=form)
         params = {"w": w.copy()}
         opt.build(params)
         opt.state["w"]["momentum"][...] = m
@@ -49,19 +49,19 @@ def test_adam_paper_epsilon_equals_keras_epsilon_hat_at_fixed_t(t):
         opt.iterations = t - 1
         opt.apply(params, {"w": g})
         steps[form] = params["w"] - w
-    np.testing.assert_allclose(steps["keras"], steps["paper"], rtol=IDENTITY_RTOL, atol=0)
+    np.testing.assert_allclose(steps["sqrt_v"], steps["sqrt_v_hat"], rtol=IDENTITY_RTOL, atol=0)
 
 
 def test_adam_forms_differ_with_the_same_epsilon_when_gradients_are_tiny():
-    # keras_numerics.md §12: relative step difference at t = 1 (ε = 1e-7): −3e-6 for g = 1, −3e-2 for 1e-4.
-    # At t = 1, m = (1−β₁)g and v = (1−β₂)g², so keras/paper = (|g| + ε)/(|g| + ε/√(1−β₂)).
+    # docs/keras-numerics.md: relative step difference at t = 1 (ε = 1e-7): −3e-6 for g = 1, −3e-2
+    # for 1e-4. At t = 1, m = (1−β₁)g and v = (1−β₂)g², so keras/textbook = (|g| + ε)/(|g| + ε/√(1−β₂)).
     g = np.array([1.0, 1e-4])
     steps = {}
-    for form in ("keras", "paper"):
+    for form in ("sqrt_v", "sqrt_v_hat"):
         params = {"w": np.zeros(2)}
-        Adam(0.001, epsilon=1e-7, epsilon_form=form).apply(params, {"w": g})
+        Adam(0.001, epsilon=1e-7, epsilon_placement=form).apply(params, {"w": g})
         steps[form] = params["w"]
-    relative = steps["keras"] / steps["paper"] - 1
+    relative = steps["sqrt_v"] / steps["sqrt_v_hat"] - 1
     expected = (np.abs(g) + 1e-7) / (np.abs(g) + 1e-7 / math.sqrt(1 - 0.999)) - 1
     np.testing.assert_allclose(relative, expected, rtol=1e-6)
     assert relative[0] == pytest.approx(-3e-6, rel=0.05) and relative[1] == pytest.approx(-3e-2, rel=0.05)
@@ -70,7 +70,7 @@ def test_adam_forms_differ_with_the_same_epsilon_when_gradients_are_tiny():
 def test_rmsprop_outside_sqrt_with_bias_correction_is_adam_with_beta_1_zero():
     grads, w0 = _gradients()
     rms = RMSprop(0.01, rho=0.99, epsilon=1e-6, epsilon_placement="outside_sqrt", bias_correction=True)
-    adam = Adam(0.01, beta_1=0.0, beta_2=0.99, epsilon=1e-6, epsilon_form="paper")
+    adam = Adam(0.01, beta_1=0.0, beta_2=0.99, epsilon=1e-6, epsilon_placement="sqrt_v_hat")
     a, b = _trajectory(rms, grads, w0), _trajectory(adam, grads, w0)
     np.testing.assert_allclose(a - w0, b - w0, rtol=IDENTITY_RTOL, atol=1e-18)
     # and without the bias correction it is a different method
@@ -84,7 +84,7 @@ def test_sgd_keras_momentum_equals_ema_momentum_with_lr_over_one_minus_mu(nester
     mu, lr = 0.9, 0.01
     keras_form = _trajectory(SGD(lr, momentum=mu, nesterov=nesterov), grads, w0)
     ema_form = _trajectory(SGD(lr / (1 - mu), momentum=mu, nesterov=nesterov, momentum_form="ema"), grads, w0)
-    torch_form = _trajectory(SGD(lr, momentum=mu, nesterov=nesterov, momentum_form="pytorch"), grads, w0)
+    torch_form = _trajectory(SGD(lr, momentum=mu, nesterov=nesterov, momentum_form="trace"), grads, w0)
     np.testing.assert_allclose(ema_form - w0, keras_form - w0, rtol=1e-12, atol=1e-18)
     np.testing.assert_allclose(torch_form - w0, keras_form - w0, rtol=1e-12, atol=1e-18)
     # with the same lr the EMA form moves (1 − μ) = 10× less
@@ -129,14 +129,14 @@ def test_rmsprop_epsilon_inside_the_sqrt_floors_the_denominator(g, ratio):
     assert _rmsprop_step_over_lr(outside, g, 200) == pytest.approx(1.0, abs=1e-3)
 
 
-def test_adagrad_first_step_keras_accumulator_versus_the_paper():
+def test_adagrad_first_step_keras_accumulator_versus_the_textbook():
     g = np.array([1e-3, -2.0])
-    keras_params, paper_params = {"w": np.zeros(2)}, {"w": np.zeros(2)}
+    keras_params, textbook_params = {"w": np.zeros(2)}, {"w": np.zeros(2)}
     Adagrad(0.1).apply(keras_params, {"w": g})
-    optimizers.get("adagrad", convention="textbook").apply(paper_params, {"w": g})
-    # Keras: lr·g/√(0.1 + g² + ε);  paper: lr·g/(|g| + ε) ≈ lr·sign(g)
+    optimizers.get("adagrad", convention="textbook").apply(textbook_params, {"w": g})
+    # Keras: lr·g/√(0.1 + g² + ε);  textbook: lr·g/(|g| + ε) ≈ lr·sign(g)
     np.testing.assert_allclose(keras_params["w"], -0.1 * g / np.sqrt(0.1 + g ** 2 + 1e-7), rtol=1e-15)
-    np.testing.assert_allclose(paper_params["w"], -0.001 * np.sign(g), rtol=1e-4)
+    np.testing.assert_allclose(textbook_params["w"], -0.001 * np.sign(g), rtol=1e-4)
 
 
 @pytest.mark.parametrize("name", sorted(conventions.TEXTBOOK))

@@ -61,7 +61,7 @@ def sgd_expected(opt, w, g, s, lr, t, k):
     if not opt.momentum:
         return w - g * lr, s
     m = s["momentum"]
-    if opt.momentum_form == "keras":  # m ← m·μ − g·lr;  W ← W + m  (nesterov: W + (m·μ − g·lr))
+    if opt.momentum_form == "velocity":  # m ← m·μ − g·lr;  W ← W + m  (nesterov: W + (m·μ − g·lr))
         m = m * mu - g * lr
         w = w + (m * mu - g * lr) if opt.nesterov else w + m
     elif opt.momentum_form == "ema":  # V ← V·μ + g·(1−μ);  W ← W − V·lr  (nesterov: (V·μ + g(1−μ))·lr)
@@ -102,7 +102,7 @@ def adam_expected(opt, w, g, s, lr, t, k):
     if opt.amsgrad:
         v = new["velocity_hat"] = np.maximum(s["velocity_hat"], v)
     b1t, b2t = k(b1) ** t, k(b2) ** t  # Keras rounds β through float32 in the powers only
-    if opt.epsilon_form == "keras":  # α = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ);  W ← W − (m·α)/(√v + ε)
+    if opt.epsilon_placement == "sqrt_v":  # α = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ);  W ← W − (m·α)/(√v + ε)
         alpha = lr * math.sqrt(1 - b2t) / (1 - b1t)
         return w - (m * alpha) / (np.sqrt(v) + opt.epsilon), new
     # Algorithm 1: W ← W − (m̂·lr)/(√v̂ + ε)
@@ -188,8 +188,8 @@ RULES = [
     ("sgd-nesterov", lambda: SGD(LR, momentum=0.9, nesterov=True), sgd_expected),
     ("sgd-ema", lambda: SGD(LR, momentum=0.8, momentum_form="ema"), sgd_expected),
     ("sgd-ema-nesterov", lambda: SGD(LR, momentum=0.8, momentum_form="ema", nesterov=True), sgd_expected),
-    ("sgd-pytorch", lambda: SGD(LR, momentum=0.7, momentum_form="pytorch"), sgd_expected),
-    ("sgd-pytorch-nesterov", lambda: SGD(LR, momentum=0.7, momentum_form="pytorch", nesterov=True),
+    ("sgd-trace", lambda: SGD(LR, momentum=0.7, momentum_form="trace"), sgd_expected),
+    ("sgd-trace-nesterov", lambda: SGD(LR, momentum=0.7, momentum_form="trace", nesterov=True),
      sgd_expected),
     ("rmsprop", lambda: RMSprop(LR), rmsprop_expected),
     ("rmsprop-momentum", lambda: RMSprop(LR, momentum=0.9), rmsprop_expected),
@@ -202,8 +202,8 @@ RULES = [
     ("adam", lambda: Adam(LR), adam_expected),
     ("adam-keras_float32", lambda: Adam(LR, keras_float32_constants=True), adam_expected),
     ("adam-amsgrad", lambda: Adam(LR, amsgrad=True, epsilon=0.1), adam_expected),
-    ("adam-paper", lambda: Adam(LR, epsilon=1e-8, epsilon_form="paper"), adam_expected),
-    ("adam-paper-amsgrad", lambda: Adam(LR, amsgrad=True, epsilon_form="paper"), adam_expected),
+    ("adam-paper", lambda: Adam(LR, epsilon=1e-8, epsilon_placement="sqrt_v_hat"), adam_expected),
+    ("adam-paper-amsgrad", lambda: Adam(LR, amsgrad=True, epsilon_placement="sqrt_v_hat"), adam_expected),
     ("adamw", lambda: AdamW(LR, weight_decay=0.1), adam_expected),
     ("adamw-keras_float32", lambda: AdamW(LR, keras_float32_constants=True), adam_expected),
     ("adagrad", lambda: Adagrad(LR), adagrad_expected),
@@ -366,7 +366,7 @@ BAD = [
     (Adam, {"beta_2": -0.5}, ValueError, _interval("beta_2", -0.5, "[0.0, 1.0)")),
     (Adam, {"epsilon": -1.0}, ValueError, _interval("epsilon", -1.0, "[0.0, inf)")),
     (Adam, {"amsgrad": None}, TypeError, "`amsgrad` must be a bool. Received: amsgrad=None"),
-    (Adam, {"epsilon_form": "torch"}, ValueError, "`epsilon_form` must be one of .*epsilon_form='torch'"),
+    (Adam, {"epsilon_placement": "torch"}, ValueError, "`epsilon_placement` must be one of .*epsilon_placement='torch'"),
     (AdamW, {"weight_decay": None}, ValueError, "`weight_decay` must be a float for AdamW. Received: weight_decay=None"),
     (AdamW, {"weight_decay": -0.1}, ValueError, _interval("weight_decay", -0.1, "[0.0, inf)")),
     (Adagrad, {"initial_accumulator_value": -0.1}, ValueError,
@@ -437,7 +437,7 @@ CONVERGENCE = [
     ("rmsprop-centered", lambda: RMSprop(0.01, centered=True, epsilon_placement="outside_sqrt"),
      lambda: RMSprop(0.001, centered=True, momentum=0.5), 5000),
     ("adam", lambda: Adam(0.1), lambda: Adam(0.02), 5000),
-    ("adam-amsgrad-paper", lambda: Adam(0.1, amsgrad=True, epsilon_form="paper"),
+    ("adam-amsgrad-paper", lambda: Adam(0.1, amsgrad=True, epsilon_placement="sqrt_v_hat"),
      lambda: Adam(0.02, amsgrad=True), 5000),
     ("adamw", lambda: AdamW(0.1, weight_decay=1e-6), lambda: AdamW(0.02, weight_decay=1e-6), 5000),
     ("adagrad", lambda: Adagrad(0.5), lambda: Adagrad(0.5), 5000),

@@ -7,7 +7,7 @@ import pytest
 import refnn
 from refnn import layers, optimizers, regularizers
 from refnn.utils.gradcheck import check_model_gradients
-from tests.conftest import FINITE_DIFF_RTOL
+from refnn.utils.tolerance import FINITE_DIFFERENCE_RTOL
 
 
 def test_penalty_formulas():
@@ -60,7 +60,7 @@ def regularized_model(kernel_reg, bias_reg, seed=0):
 def test_gradients_with_penalties_match_finite_differences(kernel_reg, bias_reg):
     model, x, y = regularized_model(kernel_reg, bias_reg)
     errors = check_model_gradients(model, x, y)
-    assert max(errors.values()) < FINITE_DIFF_RTOL, errors
+    assert max(errors.values()) < FINITE_DIFFERENCE_RTOL, errors
 
 
 def test_the_penalty_is_in_the_loss_and_its_gradient():

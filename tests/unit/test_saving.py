@@ -10,7 +10,7 @@ import pytest
 
 import refnn
 from refnn import initializers, layers, losses, optimizers, regularizers
-from refnn.utils import io
+from refnn.models import saving
 
 
 def model_a(seed=0, dtype="float64", compile=True):
@@ -176,7 +176,7 @@ def test_a_failing_save_leaves_the_old_file_and_no_temporary(tmp_path):
         raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
-        io.atomic_write(path, crash)
+        saving.atomic_write(path, crash)
     assert path.read_bytes() == good
     assert os.listdir(tmp_path) == ["w.npz"]
 

@@ -1,4 +1,4 @@
-"""Saving and loading: weights as ``.npz``, whole models as a zip of JSON + ``.npz``. No pickle.
+"""Saving: weights as ``.npz``, whole models as a zip of JSON + ``.npz``. No pickle.
 
 Two formats:
 
@@ -7,7 +7,7 @@ Two formats:
   ``allow_pickle=False``, so a file can hold numbers only, never code. Loading matches *names*
   and shapes exactly (Keras's ``.weights.h5`` matches by layer order instead); on any mismatch
   the model is left unchanged and the error names the first mismatch (in the model's order).
-* **model** (``Sequential.save``/``load_model``): a zip archive, like Keras's ``.keras``, with
+* **model** (``Sequential.save``/``refnn.load_model``, in ``refnn.models.loading``): a zip archive, like Keras's ``.keras``, with
   ``metadata.json`` (format, versions, date), ``config.json`` (the architecture — every layer's
   class and config, with initializers and regularizers as ``{"module", "class_name",
   "config"}`` — and the compile configuration: optimizer, loss and metric names) and
@@ -29,11 +29,16 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from typing import Callable
 
 import numpy as np
 
-__all__ = ["save_weights", "load_weights", "save_model", "load_model", "model_config", "model_from_config"]
+from refnn import initializers, layers, losses, metrics, optimizers, regularizers
+from refnn.version import __version__
+
+__all__ = ["save_weights", "load_weights", "save_model", "read_model_archive", "assign_weights",
+           "model_config", "deserialize_object", "atomic_write"]
 
 FORMAT = "refnn.model"
 FORMAT_VERSION = 1
@@ -81,11 +86,17 @@ def save_weights(model, path) -> None:
     atomic_write(path, lambda f: f.write(data))
 
 
+#: what a damaged (truncated, overwritten) zip archive raises while it is read
+_DAMAGED = (zipfile.BadZipFile, EOFError, zlib.error)
+
+
 def _read_npz(source, what: str) -> dict[str, np.ndarray]:
     try:
         archive = np.load(source, allow_pickle=False)
     except ValueError as exc:
         raise ValueError(f"{what} is not a NumPy .npz weights file ({exc})") from None
+    except _DAMAGED as exc:
+        raise ValueError(f"{what} is damaged: it cannot be read as a .npz weights file ({exc})") from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise ValueError(f"{what} is not a .npz archive of named arrays: it holds a single array")
     arrays = {}
@@ -95,6 +106,8 @@ def _read_npz(source, what: str) -> dict[str, np.ndarray]:
                 arrays[key] = archive[key]
             except ValueError as exc:  # object arrays need pickle: refused
                 raise ValueError(f"{what}: entry {key!r} cannot be loaded safely ({exc})") from None
+            except _DAMAGED as exc:
+                raise ValueError(f"{what} is damaged: entry {key!r} cannot be read ({exc})") from None
     return arrays
 
 
@@ -102,9 +115,12 @@ def _read_weights(path) -> dict[str, np.ndarray]:
     """The arrays of a weights file, or of the weights inside a model archive."""
     what = f"The file {os.fspath(path)!r}"
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            if _WEIGHTS in archive.namelist() and _CONFIG in archive.namelist():
-                return _read_npz(io.BytesIO(archive.read(_WEIGHTS)), what)
+        try:
+            with zipfile.ZipFile(path) as archive:
+                if _WEIGHTS in archive.namelist() and _CONFIG in archive.namelist():
+                    return _read_npz(io.BytesIO(archive.read(_WEIGHTS)), what)
+        except _DAMAGED as exc:
+            raise ValueError(f"{what} is damaged: it cannot be read ({exc})") from None
     return _read_npz(path, what)
 
 
@@ -147,16 +163,14 @@ def load_weights(model, path) -> None:
 
 
 # ---- configs ------------------------------------------------------------------------------------
-def _modules() -> dict:
-    from refnn import initializers, layers, losses, optimizers, regularizers
-
-    return {
-        "refnn.initializers": (initializers, initializers.Initializer),
-        "refnn.regularizers": (regularizers, regularizers.Regularizer),
-        "refnn.layers": (layers, layers.Layer),
-        "refnn.losses": (losses, losses.Loss),
-        "refnn.optimizers": (optimizers, optimizers.Optimizer),
-    }
+#: where a saved class may come from: refnn's own modules only, never an import by name
+_MODULES = {
+    "refnn.initializers": (initializers, initializers.Initializer),
+    "refnn.regularizers": (regularizers, regularizers.Regularizer),
+    "refnn.layers": (layers, layers.Layer),
+    "refnn.losses": (losses, losses.Loss),
+    "refnn.optimizers": (optimizers, optimizers.Optimizer),
+}
 
 
 def _serialize_object(obj, module_name: str, where: str) -> dict:
@@ -177,7 +191,7 @@ def _serialize_value(value, where: str):
         return [_serialize_value(v, f"{where}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, dict):
         return {str(k): _serialize_value(v, f"{where}.{k}") for k, v in value.items()}
-    for module_name, (_, base) in _modules().items():
+    for module_name, (_, base) in _MODULES.items():
         if isinstance(value, base):
             return _serialize_object(value, module_name, where)
     raise TypeError(f"Cannot save the model: {where} = {value!r} has no JSON form")
@@ -187,17 +201,17 @@ def _deserialize_value(value):
     if isinstance(value, list):
         return [_deserialize_value(v) for v in value]
     if isinstance(value, dict) and {"module", "class_name", "config"} <= set(value):
-        return _deserialize_object(value)
+        return deserialize_object(value)
     if isinstance(value, dict):
         return {k: _deserialize_value(v) for k, v in value.items()}
     return value
 
 
-def _deserialize_object(spec: dict):
-    modules = _modules()
-    if spec["module"] not in modules:
+def deserialize_object(spec: dict):
+    """The refnn object a ``{"module", "class_name", "config"}`` entry describes."""
+    if spec["module"] not in _MODULES:
         raise ValueError(f"Cannot load the model: unknown module {spec['module']!r} (refnn's own only)")
-    module, base = modules[spec["module"]]
+    module, base = _MODULES[spec["module"]]
     cls = getattr(module, str(spec["class_name"]), None)
     if not (isinstance(cls, type) and issubclass(cls, base)):
         raise ValueError(
@@ -233,10 +247,8 @@ def model_config(model) -> dict:
 
 
 def _metric_name(metric) -> str:
-    from refnn import metrics as metrics_module
-
     try:
-        metrics_module.get(metric.name)
+        metrics.get(metric.name)
     except ValueError:
         raise TypeError(
             f"Cannot save the model: metric {metric.name!r} is not one of refnn's named metrics"
@@ -244,37 +256,10 @@ def _metric_name(metric) -> str:
     return metric.name
 
 
-def model_from_config(config: dict, compile: bool = True):
-    """Rebuild the (unweighted) model described by ``model_config``."""
-    from refnn import metrics as metrics_module
-    from refnn.models.sequential import Sequential
-
-    if config.get("class_name") != "Sequential":
-        raise ValueError(f"Cannot load the model: unknown model class {config.get('class_name')!r}")
-    inner = config["config"]
-    model = Sequential(
-        [_deserialize_object(spec) for spec in inner["layers"]],
-        input_dim=inner["input_dim"],
-        seed=inner["seed"],
-        dtype=inner["dtype"],
-        name=inner["name"],
-    )
-    compile_config = config.get("compile_config")
-    if compile and compile_config:
-        model.compile(
-            optimizer=_deserialize_object(compile_config["optimizer"]),
-            loss=_deserialize_object(compile_config["loss"]),
-            metrics=[metrics_module.get(name) for name in compile_config["metrics"]],
-        )
-    return model
-
-
 # ---- whole models -------------------------------------------------------------------------------
 def save_model(model, path) -> None:
     """Write architecture, compile configuration and weights to the zip archive ``path``,
     atomically."""
-    from refnn import __version__
-
     config = json.dumps(model_config(model), indent=2)
     metadata = json.dumps({
         "format": FORMAT,
@@ -300,30 +285,31 @@ def _empty_npz() -> bytes:
     return buffer.getvalue()
 
 
-def load_model(path, compile: bool = True):
-    """Rebuild a model saved by ``Sequential.save``: same architecture, weights and (if
-    ``compile``) optimizer configuration, loss and metrics. Predictions are identical."""
+def read_model_archive(path) -> tuple[dict, dict]:
+    """``(config, {path: array})`` of a model archive written by ``save_model``.
+
+    Raises:
+        ValueError: naming the file, when it is not a readable refnn model archive.
+    """
     what = f"The file {os.fspath(path)!r}"
     if not zipfile.is_zipfile(path):
         raise ValueError(f"{what} is not a refnn model archive (written by model.save)")
-    with zipfile.ZipFile(path) as archive:
-        names = archive.namelist()
-        if _METADATA not in names or _CONFIG not in names or _WEIGHTS not in names:
-            raise ValueError(
-                f"{what} is not a refnn model archive: it lacks {_METADATA}, {_CONFIG} or {_WEIGHTS}"
-                " (for a weights file use model.load_weights)"
-            )
-        metadata = json.loads(archive.read(_METADATA))
-        config = json.loads(archive.read(_CONFIG))
-        weights = _read_npz(io.BytesIO(archive.read(_WEIGHTS)), what)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            if _METADATA not in names or _CONFIG not in names or _WEIGHTS not in names:
+                raise ValueError(
+                    f"{what} is not a refnn model archive: it lacks {_METADATA}, {_CONFIG} or {_WEIGHTS}"
+                    " (for a weights file use model.load_weights)"
+                )
+            metadata = json.loads(archive.read(_METADATA))
+            config = json.loads(archive.read(_CONFIG))
+            weights = _read_npz(io.BytesIO(archive.read(_WEIGHTS)), what)
+    except (*_DAMAGED, json.JSONDecodeError) as exc:
+        raise ValueError(f"{what} is damaged: it cannot be read as a refnn model archive ({exc})") from None
     if metadata.get("format") != FORMAT or metadata.get("format_version") != FORMAT_VERSION:
         raise ValueError(
             f"{what} has format {metadata.get('format')!r} version {metadata.get('format_version')!r}; "
             f"this refnn reads {FORMAT!r} version {FORMAT_VERSION}"
         )
-    model = model_from_config(config, compile=compile)
-    if model.built:
-        assign_weights(model, weights, what.replace("The file", "the file"))
-    elif weights:
-        raise ValueError(f"{what} holds weights for a model that was never built")
-    return model
+    return config, weights

@@ -1,0 +1,140 @@
+"""What a live comparison returns: rows of compared quantities that print as a table and name
+their first disagreement."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from refnn.utils.tolerance import max_abs_difference, relative_error
+
+__all__ = ["Row", "Comparison", "TrainingComparison", "make_row"]
+
+
+@dataclass
+class Row:
+    """One compared quantity: ``refnn`` vs ``keras`` values and their differences."""
+
+    layer: str
+    quantity: str
+    refnn: np.ndarray = field(repr=False)
+    keras: np.ndarray = field(repr=False)
+    max_abs: float
+    max_rel: float
+    rtol: float
+
+    @property
+    def passed(self) -> bool:
+        return self.max_rel <= self.rtol  # NaN fails
+
+    @property
+    def name(self) -> str:
+        return f"{self.layer}/{self.quantity}"
+
+
+def make_row(layer: str, quantity: str, mine, theirs, rtol: float, rel: float | None = None) -> Row:
+    """A ``Row``; tensors of different shapes differ infinitely (the row fails and the failure
+    message shows both shapes)."""
+    mine, theirs = np.asarray(mine), np.asarray(theirs)
+    if mine.shape != theirs.shape:
+        return Row(layer, quantity, mine, theirs, math.inf, math.inf, rtol)
+    return Row(layer, quantity, mine, theirs, max_abs_difference(mine, theirs),
+               relative_error(mine, theirs) if rel is None else rel, rtol)
+
+
+def _preview(a: np.ndarray) -> str:
+    flat = np.asarray(a).ravel()
+    text = np.array2string(flat[:6], precision=17, separator=", ")
+    return text[:-1] + ", ...]" if flat.size > 6 else text
+
+
+@dataclass
+class Comparison:
+    """The result of one live comparison. ``print(result)`` shows the table.
+
+    Attributes:
+        what: ``"forward"``, ``"gradients"``, ``"optimizer"`` or ``"training"``.
+        dtype: the models' dtype.
+        rows: the compared quantities, in the order they are computed.
+        notes: how the comparison was set up (what was rounded, what was not compared).
+    """
+
+    what: str
+    dtype: str
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(row.passed for row in self.rows)
+
+    @property
+    def first_failure(self) -> Row | None:
+        return next((row for row in self.rows if not row.passed), None)
+
+    @property
+    def max_rel(self) -> float:
+        return max((row.max_rel for row in self.rows), default=0.0)
+
+    @property
+    def errors(self) -> dict[str, float]:
+        """``{"layer/quantity": max relative error}``."""
+        return {row.name: row.max_rel for row in self.rows}
+
+    def failure_message(self) -> str:
+        row = self.first_failure
+        if row is None:
+            return ""
+        i = self.rows.index(row)
+        lines = [
+            f"compare.{self.what} ({self.dtype}): first disagreement at layer {row.layer!r}, "
+            f"quantity {row.quantity!r}: max relative error {row.max_rel:.3e} > {row.rtol:.0e} "
+            f"(max abs {row.max_abs:.3e})",
+            f"  refnn: {_preview(row.refnn)}",
+            f"  keras: {_preview(row.keras)}",
+        ]
+        if np.shape(row.refnn) != np.shape(row.keras):
+            lines.append(f"  shapes: refnn {np.shape(row.refnn)}, keras {np.shape(row.keras)}")
+        if i > 0:
+            prev = self.rows[i - 1]
+            lines.append(f"  (previous quantity {prev.name!r} agreed: {prev.max_rel:.3e})")
+        return "\n".join(lines)
+
+    def assert_passed(self) -> "Comparison":
+        """Raise ``AssertionError`` naming the first disagreement; return ``self`` otherwise."""
+        if not self.passed:
+            raise AssertionError(self.failure_message())
+        return self
+
+    def table(self) -> str:
+        header = ("layer", "quantity", "shape", "max abs diff", "max rel diff", "tolerance", "")
+        body = [
+            (row.layer, row.quantity, str(tuple(np.shape(row.keras))), f"{row.max_abs:.3e}",
+             f"{row.max_rel:.3e}", f"{row.rtol:.0e}", "ok" if row.passed else "FAIL")
+            for row in self.rows
+        ]
+        widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+        fmt = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+        status = "PASSED" if self.passed else "FAILED"
+        out = [f"compare.{self.what} — refnn vs keras, {self.dtype}: {status} "
+               f"(max relative difference {self.max_rel:.3e})"]
+        out += [f"  note: {n}" for n in self.notes]
+        out += [fmt(header), fmt(tuple("-" * w for w in widths)), *map(fmt, body)]
+        if not self.passed:
+            out.append(self.failure_message())
+        return "\n".join(out)
+
+    def __str__(self) -> str:
+        return self.table()
+
+
+@dataclass
+class TrainingComparison(Comparison):
+    """``Comparison`` plus both histories (``{key: [per-epoch values]}``) and the epochs run."""
+
+    refnn_history: dict = field(default_factory=dict)
+    keras_history: dict = field(default_factory=dict)
+    refnn_epochs: int = 0
+    keras_epochs: int = 0
