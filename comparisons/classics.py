@@ -2,7 +2,7 @@
 
 Keras has none of them; this study sets refnn's ``Rprop`` (four variants), ``Quickprop`` and
 ``LevenbergMarquardt`` beside plain gradient descent on the benchmark problems of
-reference/algorithms.md §6, full batch, over several seeds:
+``docs/algorithms.md``, full batch, over several seeds:
 
 * **10-5-10 encoder** (Riedmiller & Braun 1993; Fahlman 1988): ten one-hot patterns reproduced
   through 5 hidden units; logistic hidden and output units with biases, weights U[−1, 1], the
@@ -10,7 +10,7 @@ reference/algorithms.md §6, full batch, over several seeds:
   0.4 of its 0/1 target (the "40-20-40" criterion). Reported: epochs to the criterion — mean,
   median, range — and the runs that did not reach it within the cap (the CMU benchmark
   convention). Published values are **recalled, unverified** (the original tables were not
-  available; see algorithms.md §6.1).
+  available; see ``docs/algorithms.md``).
 * **1-15-1 sine** (Hagan & Menhaj 1994): ``t = ½ + ¼·sin(3πp)``, 40 points on [−1, 1], tanh hidden
   units and a linear output, trained until the sum of squared errors ``Σe² < 0.02``. The hidden
   layer's weights and biases are drawn from U[−3, 3] so that the 15 units spread over [−1, 1] (the
@@ -31,7 +31,7 @@ from comparisons import datasets
 from comparisons.report import Finding, Heading, Panel, Plot, Progress, Section, Series, Table, fmt_num
 from refnn import initializers, layers, optimizers
 
-__all__ = ["ENCODER_METHODS", "SINE_METHODS", "encoder_run", "sine_run", "run"]
+__all__ = ["ENCODER_METHODS", "SINE_METHODS", "encoder_run", "sine_run", "measure", "render", "run"]
 
 #: label → (factory, published value [recalled, unverified] or None)
 ENCODER_METHODS = {
@@ -164,21 +164,24 @@ def _range(s: dict) -> str:
     return "—" if s["min"] is None else f"{s['min']}–{s['max']}"
 
 
-def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) -> Section:
+def measure(quick: bool = False, seed: int = 0, progress: Progress | None = None) -> dict:
     """Both problems: 20 (5 with ``quick``) encoder seeds, 10 (3) sine seeds, counted from ``seed``;
     every method sees the same initial weights."""
-    start = time.perf_counter()
-    progress = progress or Progress(None)
-    progress.start("classics", len(ENCODER_METHODS) + len(SINE_METHODS))
-    section = Section("classics", "Classic algorithms on their published problems (refnn alone)")
+    return {"encoder": encoder_run(5 if quick else 20, 500 if quick else 1000, progress, seed),
+            "sine": sine_run(3 if quick else 10, 1000 if quick else 2000, progress, seed)}
+
+
+def render(section: Section, measured: dict) -> None:
     section.add(
         "Rprop, Quickprop and Levenberg–Marquardt are full-batch methods Keras does not have (the "
         "bridge provides Keras plugins for them, compared step by step in the optimizers study). "
         "Here refnn runs them on the benchmark problems of their papers. **The published numbers "
-        "are recalled, unverified**: the original tables were not available (reference/"
-        "algorithms.md §6).")
-    enc = encoder_run(5 if quick else 20, 500 if quick else 1000, progress, seed)
-    section.data["encoder"] = enc
+        "are recalled, unverified**: the original tables were not available (docs/algorithms.md).")
+    _render_encoder(section, measured["encoder"])
+    _render_sine(section, measured["sine"])
+
+
+def _render_encoder(section: Section, enc: dict) -> None:
     rows = []
     for label, s in enc["methods"].items():
         published = ENCODER_METHODS[label][1]
@@ -191,6 +194,7 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
                 f"mean {_count(s['mean'])}, median {_count(s['median'])} "
                 f"({s['runs'] - s['converged']} of {s['runs']} runs not converged)",
                 f"{published} — recalled, unverified"))
+    short = [_short(k) for k in enc["methods"]]
     section.add(
         Heading("10-5-10 encoder: epochs to the 40-20-40 criterion"),
         "Logistic units, biases, weights U[−1, 1], E = ½ΣΣ(ŷ − y)² summed over the 10 patterns (the "
@@ -209,17 +213,16 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
                      for label, s in enc["methods"].items()],
                      xscale="log", yscale="log"),
                  Panel("epochs to 40-20-40", "", "epochs", [
-                     Series("refnn, mean", [_short(k) for k in enc["methods"]],
-                            [s["mean"] or 0.0 for s in enc["methods"].values()]),
-                     Series("published (recalled, unverified)", [_short(k) for k in enc["methods"]],
+                     Series("refnn, mean", short, [s["mean"] or 0.0 for s in enc["methods"].values()]),
+                     Series("published (recalled, unverified)", short,
                             [float(ENCODER_METHODS[k][1].split()[0].strip("~")) if ENCODER_METHODS[k][1] else 0.0
                              for k in enc["methods"]])], kind="bar")]))
-    sine = sine_run(3 if quick else 10, 1000 if quick else 2000, progress, seed)
-    section.data["sine"] = sine
-    rows = []
-    for label, s in sine["methods"].items():
-        rows.append([label, _count(s["median"]), _range(s), f"{s['converged']} of {s['runs']}",
-                     f"{s['cap']}", fmt_num(float(np.median(s["final_sse"])), 3), f"{1e3 * s['seconds']:.0f}"])
+
+
+def _render_sine(section: Section, sine: dict) -> None:
+    rows = [[label, _count(s["median"]), _range(s), f"{s['converged']} of {s['runs']}", f"{s['cap']}",
+             fmt_num(float(np.median(s["final_sse"])), 3), f"{1e3 * s['seconds']:.0f}"]
+            for label, s in sine["methods"].items()]
     lm = sine["methods"]["Levenberg–Marquardt (trainlm defaults)"]
     gd = sine["methods"]["gradient descent lr = 0.005, momentum 0.9"]
     section.findings.append(Finding(
@@ -245,6 +248,15 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
                  Panel("fit", "p", "t", [
                      Series("target ½ + ¼·sin(3πp)", sine["fit"]["p"], sine["fit"]["target"], "-"),
                      Series("Levenberg–Marquardt", sine["fit"]["p"], sine["fit"]["lm"], "--")])]))
+
+
+def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) -> Section:
+    start = time.perf_counter()
+    progress = progress or Progress(None)
+    progress.start("classics", len(ENCODER_METHODS) + len(SINE_METHODS))
+    section = Section("classics", "Classic algorithms on their published problems (refnn alone)")
+    section.data = measure(quick, seed, progress)
+    render(section, section.data)
     progress.finish()
     section.seconds = time.perf_counter() - start
     return section

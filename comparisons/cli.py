@@ -9,7 +9,7 @@ command      study
 gradients    per-layer gradients refnn vs Keras, float64 and float32 (digits MLP and others)
 optimizers   100-step trajectories of every Keras-exact optimizer (and the Rprop/Quickprop
              plugins)
-conventions  the lecture's formulas vs Keras: momentum, RMSprop, Adam ε, MSE, BCE, softmax, L2
+conventions  the textbook formulas vs Keras: momentum, RMSprop, Adam ε, MSE, BCE, softmax, L2
 training     fit curves refnn vs Keras (digits, diabetes): loss, val_loss, final weights
 classics     Rprop, Quickprop, Levenberg–Marquardt on their published problems (refnn alone)
 bench        time per epoch and peak memory vs Keras, scikit-learn, PyTorch

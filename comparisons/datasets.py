@@ -15,7 +15,7 @@ diabetes        442 × 10     1 (real)     inputs as shipped (centred, scaled); 
                                           standardised with the training mean and std
 =============== ============ ========= =================================================
 
-The classic problems of ``reference/algorithms.md`` §6:
+The classic problems of ``docs/algorithms.md``:
 
 * ``encoder(10)``: the 10-5-10 encoder — ten one-hot patterns, each its own target.
 * ``sine_problem()``: Hagan & Menhaj's ``t = ½ + ¼·sin(3πp)`` on 40 points of ``p ∈ [−1, 1]``.

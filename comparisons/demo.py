@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
-
 import refnn
 from refnn import callbacks, layers, optimizers
 from refnn.utils.data import one_hot, train_test_split

@@ -26,11 +26,12 @@ import numpy as np
 import refnn
 from comparisons import datasets
 from comparisons.demo import build_model
-from comparisons.report import Check, Heading, Panel, Plot, Progress, Section, Series, Table, fmt_err
+from comparisons.report import SELF, Check, Heading, Panel, Plot, Progress, Section, Series, Table, fmt_err
 from refnn import layers, optimizers, regularizers
 from refnn.utils.gradcheck import check_model_gradients
+from refnn.utils.tolerance import FINITE_DIFFERENCE_RTOL, TOLERANCES
 
-__all__ = ["CASES", "run"]
+__all__ = ["CASES", "run_case", "measure", "render", "run"]
 
 #: name → (data set, short description)
 CASES = {
@@ -104,16 +105,16 @@ def run_case(case: str, seed: int = 0, finite_rows: int = 16, progress: Progress
     return out
 
 
-def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) -> Section:
-    """Run the study. ``quick`` skips the finite-difference check of the digits network
+def measure(quick: bool = False, seed: int = 0, progress: Progress | None = None) -> dict:
+    """``{case: run_case(...)}``; ``quick`` skips the finite-difference check of the digits network
     (9 610 parameters, two loss evaluations each)."""
-    from keras_bridge.compare import TOLERANCES
+    return {case: run_case(case, seed, finite_rows=0 if (quick and case == "digits") else 16, progress=progress)
+            for case in CASES}
 
-    start = time.perf_counter()
-    progress = progress or Progress(None)
-    progress.start("gradients", 2 * len(CASES))
+
+def render(section: Section, results: dict) -> None:
+    """Per network: a table of every gradient's errors, its checks, and (digits) the error plot."""
     tol = TOLERANCES["gradients"]
-    section = Section("gradients", "Per-layer gradients: refnn vs Keras")
     section.add(
         "The same network, weights and batch in refnn and in Keras (its twin built by "
         "`keras_bridge.to_keras`). refnn backpropagates by hand; TensorFlow's `GradientTape` "
@@ -121,41 +122,50 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
         "logits for a softmax/sigmoid output. The error of a tensor is "
         "max|refnn − keras| / max|keras|; the rows run from the output layer down, so a bug shows "
         "up at the first layer it reaches.",
-        "The refnn side is `keras_exact(model)`: in float64 Keras rounds the L2 factor through "
+        "The refnn side is `keras_exact_copy(model)`: in float64 Keras rounds the L2 factor through "
         "float32, and so does this copy. float64 agrees to rounding (~1e-16); float32 to ~1e-7, "
-        "because TensorFlow's float32 `exp`/`tanh`/`sigmoid` are not NumPy's (keras_numerics §0.12).",
+        "because TensorFlow's float32 `exp`/`tanh`/`sigmoid` are not NumPy's (docs/keras-numerics.md).",
     )
-    for case, (data_name, description) in CASES.items():
-        result = run_case(case, seed, finite_rows=0 if (quick and case == "digits") else 16,
-                          progress=progress)
-        section.data[case] = result
-        section.add(Heading(f"{data_name}: {description}"))
-        fd = result["finite_differences"]
-        rows = []
-        for (layer, quantity, shape), e64, e32 in zip(result["rows"], result["float64"], result["float32"]):
-            path = f"{layer}/{quantity}"
-            rows.append([layer, quantity, "×".join(map(str, shape)) or "scalar", fmt_err(e64), fmt_err(e32),
-                         fmt_err(fd.get(path)) if quantity != "loss" else "—"])
-        section.add(Table(["layer", "quantity", "shape", "refnn vs keras float64", "float32",
-                           "refnn vs finite differences (float64)"], rows,
-                          f"{result['n']} training rows; loss {result['loss']['float64']:.6f}. "
-                          f"Tolerances: {tol['float64']:.0e} (float64), {tol['float32']:.0e} (float32); "
-                          "finite differences 1e-6."))
+    for case, result in results.items():
+        data_name, description = CASES[case]
+        section.add(Heading(f"{data_name}: {description}"), _table(result, tol))
         section.checks.append(Check(f"gradients: {data_name} {description.split(',')[0]}",
                                     {d: max(result[d]) for d in DTYPES}, dict(tol)))
+        fd = result["finite_differences"]
         if fd:
             section.checks.append(Check(f"gradients: {data_name}, refnn backprop vs finite differences",
-                                        {"float64": max(fd.values())}, {"float64": 1e-6},
-                                        "refnn alone"))
-        if case == "digits":
-            labels = [f"{layer}/{q}" for layer, q, _ in result["rows"]]
-            section.add(Plot("gradients_digits", "Max relative error per gradient, digits MLP, refnn vs "
-                             f"Keras. Bit-identical tensors (error 0) are drawn at {FLOOR:.0e}.",
-                             [Panel("digits MLP: refnn vs Keras", "", "max relative error",
-                                    [Series(d, labels, [max(e, FLOOR) for e in result[d]]) for d in DTYPES],
-                                    yscale="log", kind="bar",
-                                    hlines=[(tol["float64"], "float64 tolerance"),
-                                            (tol["float32"], "float32 tolerance")])]))
+                                        {"float64": max(fd.values())}, {"float64": FINITE_DIFFERENCE_RTOL},
+                                        kind=SELF))
+    digits = results["digits"]
+    labels = [f"{layer}/{q}" for layer, q, _ in digits["rows"]]
+    section.add(Plot("gradients_digits", "Max relative error per gradient, digits MLP, refnn vs "
+                     f"Keras. Bit-identical tensors (error 0) are drawn at {FLOOR:.0e}.",
+                     [Panel("digits MLP: refnn vs Keras", "", "max relative error",
+                            [Series(d, labels, [max(e, FLOOR) for e in digits[d]]) for d in DTYPES],
+                            yscale="log", kind="bar",
+                            hlines=[(tol["float64"], "float64 tolerance"), (tol["float32"], "float32 tolerance")])]))
+
+
+def _table(result: dict, tol: dict) -> Table:
+    fd = result["finite_differences"]
+    rows = []
+    for (layer, quantity, shape), e64, e32 in zip(result["rows"], result["float64"], result["float32"]):
+        rows.append([layer, quantity, "×".join(map(str, shape)) or "scalar", fmt_err(e64), fmt_err(e32),
+                     fmt_err(fd.get(f"{layer}/{quantity}")) if quantity != "loss" else "—"])
+    return Table(["layer", "quantity", "shape", "refnn vs keras float64", "float32",
+                  "refnn vs finite differences (float64)"], rows,
+                 f"{result['n']} training rows; loss {result['loss']['float64']:.6f}. "
+                 f"Tolerances: {tol['float64']:.0e} (float64), {tol['float32']:.0e} (float32); "
+                 f"finite differences {FINITE_DIFFERENCE_RTOL:.0e}.")
+
+
+def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) -> Section:
+    start = time.perf_counter()
+    progress = progress or Progress(None)
+    progress.start("gradients", 2 * len(CASES))
+    section = Section("gradients", "Per-layer gradients: refnn vs Keras")
+    section.data = measure(quick, seed, progress)
+    render(section, section.data)
     progress.finish()
     section.seconds = time.perf_counter() - start
     return section

@@ -15,7 +15,7 @@ Both sides use the same formulas (``refnn.losses`` reproduces Keras's clipping, 
 reduction and the logits fusion of a softmax/sigmoid output), so a mapped loss gives the same
 values. The Keras loss gets the model's ``dtype`` explicitly: a loss whose dtype differs from the
 model's inserts a cast between the output activation and the loss, which disables Keras's logits
-fusion (keras_numerics §2.1).
+fusion (``docs/keras-numerics.md``).
 
 Keras options with no refnn counterpart are refused: ``axis`` other than −1, ``ignore_class``,
 the ``"mean_with_sample_weight"`` reduction, and every other loss class.

@@ -10,7 +10,7 @@
 from refnn import activations, callbacks, initializers, layers, losses, metrics, optimizers, regularizers
 from refnn.models.loading import load_model
 from refnn.models.sequential import Sequential
-from refnn.version import __version__
+from refnn.version import __version__  # noqa: F401  (refnn.__version__)
 
 __all__ = [
     "Sequential",

@@ -15,7 +15,7 @@ softmax  ``y_i = e^{x_i} / Σ_j e^{x_j}`` ``dx = y ⊙ (dy − Σ_j dy_j y_j)``
 ======== ============================== =============================================
 
 Softmax's backward is the *full* Jacobian ``∂y_i/∂x_j = y_i(δ_ij − y_j)`` contracted with
-``dy``. The diagonal-only shortcut ``f(1 − f)`` seen in some lecture notes drops the ``−y_i y_j``
+``dy``. The diagonal-only shortcut ``f(1 − f)`` seen in some textbooks drops the ``−y_i y_j``
 terms and gives a qualitatively wrong gradient (e.g. x = [2, 1, 0.1], target 1: correct
 ``∂L/∂x = [0.659, −0.758, 0.099]``, diagonal-only ``[0, −0.758, 0]``).
 

@@ -18,7 +18,7 @@ CategoricalCrossentropy          ``−Σ_d y log p``, p renormalised then clippe
 SparseCategoricalCrossentropy    ``−log p_y``, p clipped then renormalised
 ================================ ============================================================
 
-Keras rules reproduced (see ``reference/keras_numerics.md`` §4):
+Keras rules reproduced (see ``docs/keras-numerics.md``):
 
 * On probabilities, crossentropies clip to ``[ε, 1 − ε]`` with ``ε = 1e-7`` (the bounds rounded
   to the working dtype: in float32 ``1 − 1e-7`` is ``1 − 1.19e-7``). The clip's gradient is 0
@@ -190,7 +190,7 @@ class Loss:
 class MeanSquaredError(Loss):
     """``ℓ_n = (1/D) Σ_d (ŷ_nd − y_nd)²``; reduced: the mean over all ``N·D`` entries.
 
-    Gradient ``∂L/∂ŷ = 2(ŷ − y)/(N·D)``. Lecture notes often write ``2/n·(ŷ − y)`` with n the
+    Gradient ``∂L/∂ŷ = 2(ŷ − y)/(N·D)``. Textbooks often write ``2/n·(ŷ − y)`` with n the
     number of samples, which is D× larger when the output has D > 1 units.
     """
 

@@ -13,7 +13,7 @@ _VARIANTS = ("rprop+", "rprop-", "irprop+", "irprop-")
 
 def _constant(value: float, dtype):
     """``value`` as an exact tensor of ``dtype`` (``ops.cast`` of a Python float would go through
-    float32 first, keras_numerics §9)."""
+    float32 first, ``docs/keras-numerics.md``)."""
     return ops.convert_to_tensor(np.asarray(value, dtype=keras.backend.standardize_dtype(dtype)))
 
 

@@ -1,4 +1,4 @@
-"""The lecture's elapsed-time stopping criterion."""
+"""Stopping by elapsed time (Keras has no such callback)."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ import weakref
 import numpy as np
 
 from refnn import losses as losses_module
+from refnn.callbacks import History
 from refnn.layers.base import Layer
 from refnn.models import saving
 from refnn.models.trainer import Trainer
@@ -166,7 +167,7 @@ class Sequential(Trainer):
             return self.layers[-1].logits, True
         return y_pred, None
 
-    # ---- the lecture's steps --------------------------------------------------------------------
+    # ---- forward, backward, loss --------------------------------------------------------------------
     def forward(self, x, training: bool = False) -> np.ndarray:
         """Forward propagation; each layer caches what ``backward`` needs."""
         return self._forward(self._check_x(x), training)

@@ -1,6 +1,6 @@
 """Training a model: ``compile``, ``fit``, ``evaluate``, ``predict`` — Keras's training API.
 
-``Trainer`` is the half of ``Sequential`` that drives the lecture's training loop; the other half
+``Trainer`` is the half of ``Sequential`` that drives the training loop; the other half
 (``refnn.models.sequential``) is the stack of layers it trains: forward, backward, the loss and
 its gradients, the parameters. It relies on that half for ``layers``, ``params``, ``dtype``,
 ``_forward``, ``_loss_and_gradients``, ``_loss_input`` and the input checks (Keras splits its

@@ -20,7 +20,7 @@ class Adadelta(Optimizer):
     ``W ← W + lr·Δ``.
 
     The paper has no learning rate (``lr = 1``); Keras multiplies by ``lr`` and defaults to 0.001,
-    so Keras's default Adadelta moves 1000× slower than the paper's. The lecture's preset
+    so Keras's default Adadelta moves 1000× slower than the paper's. The textbook preset
     (``optimizers.get("adadelta", convention="textbook")``) is ``learning_rate=1.0, rho=0.95,
     epsilon=1e-6`` (Zeiler's values).
 

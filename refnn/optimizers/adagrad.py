@@ -1,4 +1,4 @@
-"""Adagrad (Duchi, Hazan & Singer 2011), Keras's form by default, the paper's on request."""
+"""Adagrad (Duchi, Hazan & Singer 2011), Keras's form by default, the textbook's on request."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ class Adagrad(Optimizer):
     initial_accumulator_value``; the current g² is already in G), then
 
     * ``epsilon_placement="inside_sqrt"`` (Keras, the default): ``W ← W − (lr·g)/√(G + ε)``
-    * ``epsilon_placement="outside_sqrt"`` (the paper's ``δ``, PyTorch): ``W ← W − (lr·g)/(√G + ε)``
+    * ``epsilon_placement="outside_sqrt"`` (textbook: the paper's ``δ``, PyTorch): ``W ← W − (lr·g)/(√G + ε)``
 
     Keras starts the accumulator at 0.1 (the paper and PyTorch at 0), which damps the first steps
     of small gradients: the first step is ``lr·g/√(0.1 + g²)`` instead of ``≈ lr·sign(g)``.
-    The lecture's preset (``optimizers.get("adagrad", convention="textbook")``) is
+    The textbook preset (``optimizers.get("adagrad", convention="textbook")``) is
     ``initial_accumulator_value=0.0, epsilon_placement="outside_sqrt"`` with ε = 1e-8.
 
     Keras float64 rounds ``initial_accumulator_value`` through float32 (its ``Constant``

@@ -19,7 +19,7 @@ class Adamax(Optimizer):
     ``W ← W − (lr·m) / ((1 − β₁ᵗ)·(u + ε))``.
 
     The paper has no ε (u > 0 once any gradient was non-zero) and α = 0.002; Keras adds ε to u and
-    defaults to lr = 0.001. The lecture's preset is ``learning_rate=0.002``.
+    defaults to lr = 0.001. The textbook preset is ``learning_rate=0.002``.
 
     Keras float64 rounds β₁ through float32 inside the power ``β₁ᵗ`` (``β₂`` and ``1 − β₁`` stay
     exact); ``keras_float32_constants`` does the same.

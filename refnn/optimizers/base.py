@@ -17,14 +17,14 @@ State is keyed by the parameter's path (``"dense_0/kernel"``), so one optimizer 
 of layers without mixing their state. When the parameters and gradients come packed as views of
 one flat vector each (a ``Sequential`` model's, see ``refnn.utils.packing.PackedArrays``), an
 element-wise rule runs once on the flat vectors — one NumPy call per operation for the whole model
-— and each path's slots are views of the flat slots, kept under ``state["<packed>"]``. Parameters are updated in place, in their own dtype (a
-float32 parameter stays float32; gradients are cast to it, as Keras casts them to the variable's
-dtype).
+— and each path's slots are views of flat slot vectors (``refnn.utils.packing.PackedState``).
+Parameters are updated in place, in their own dtype (a float32 parameter stays float32; gradients
+are cast to it, as Keras casts them to the variable's dtype).
 
 Keras's float32 constants
 -------------------------
 In float64 mode Keras still rounds some hyper-parameters through float32, because a Python float
-that goes through ``ops.cast`` becomes a float32 tensor first (keras_numerics.md §9): SGD's
+that goes through ``ops.cast`` becomes a float32 tensor first (``docs/keras-numerics.md``): SGD's
 ``momentum``, the β's inside Adam/Adamax/Nadam's bias-correction powers, the weight-decay factor,
 Adagrad's initial accumulator, and every learning-rate *schedule* (computed in float32).
 ``keras_float32_constants=True`` makes a refnn optimizer do exactly the same, and nothing else:

@@ -11,7 +11,7 @@ name        textbook preset (Keras default in brackets)
 ==========  =================================================================================
 sgd         ``momentum_form="ema"`` — ``V ← μV + (1−μ)g; W ← W − lr·V`` [``m ← μm − lr·g``]
 momentum    SGD with ``momentum=0.9, momentum_form="ema"`` [``momentum=0.9``, velocity form]
-rmsprop     ``rho=0.999`` (as the lecture states), ε = 1e-8 outside the √ [ρ = 0.9, ε = 1e-7 inside]
+rmsprop     ``rho=0.999`` (as the course states), ε = 1e-8 outside the √ [ρ = 0.9, ε = 1e-7 inside]
 adam        ``epsilon_placement="sqrt_v_hat"``, ε = 1e-8 (Algorithm 1) [ε = 1e-7 on √v]
 adamw       as adam, ``weight_decay=0.004``
 adagrad     ``initial_accumulator_value=0``, ε = 1e-8 outside the √ (Duchi et al.) [0.1, 1e-7 inside]

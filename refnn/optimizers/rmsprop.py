@@ -1,4 +1,4 @@
-"""RMSprop (Hinton's lecture 6e), Keras's form by default, the lecture's on request."""
+"""RMSprop (Hinton's lecture 6e), Keras's form by default, the textbook's on request."""
 
 from __future__ import annotations
 
@@ -20,15 +20,15 @@ class RMSprop(Optimizer):
     ``v ← ρv + (1 − ρ)g²`` (centered: also ``a ← ρa + (1 − ρ)g`` and use ``v − a²``), then
 
     * ``epsilon_placement="inside_sqrt"`` (Keras, TF1; the default): ``Δ = lr·g / √(v + ε)``
-    * ``epsilon_placement="outside_sqrt"`` (the lecture, PyTorch): ``Δ = lr·g / (√v + ε)``
+    * ``epsilon_placement="outside_sqrt"`` (textbook, PyTorch): ``Δ = lr·g / (√v + ε)``
 
     and ``W ← W − Δ``, or with ``momentum = μ > 0``: ``b ← μb + Δ; W ← W − b`` (Keras; PyTorch keeps
     lr outside ``b``, which is the same for a constant lr).
     ``bias_correction=True`` (not in Keras) divides ``v`` (and ``a``) by ``1 − ρᵗ`` first, as Adam
-    does: with ε outside the √ this *is* Adam with ``β₁ = 0`` (paper form). Keras's ε inside the √
+    does: with ε outside the √ this *is* Adam with ``β₁ = 0`` (``epsilon_placement="sqrt_v_hat"``). Keras's ε inside the √
     puts a floor ``√ε ≈ 3.2e-4`` under the denominator, which slows steps for ``|g| ≲ 1e-3``.
 
-    The lecture's preset (``optimizers.get("rmsprop", convention="textbook")``) is
+    The textbook preset (``optimizers.get("rmsprop", convention="textbook")``) is
     ``rho=0.999, epsilon_placement="outside_sqrt"`` with ε = 1e-8.
 
     Keras float64 rounds none of RMSprop's constants (``rho``, ``momentum`` and ``epsilon`` are used

@@ -1,11 +1,17 @@
-"""Fixtures for the parity suite: Keras in float64 or float32, restored afterwards."""
+"""Fixtures for the parity suite: Keras in float64 or float32, restored afterwards.
+
+The whole folder needs TensorFlow: on a NumPy-only machine it is skipped (``pytest tests/unit``
+and plain ``pytest`` still run everything else).
+"""
 
 import os
 
+import pytest
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
-import pytest  # noqa: E402
+pytest.importorskip("tensorflow", reason="the parity suite computes the Keras side live: TensorFlow is needed")
+keras = pytest.importorskip("keras")
 
 
 def _set_floatx(dtype: str) -> None:

@@ -142,7 +142,7 @@ def test_optimizer_trajectories_agree_with_keras(quick):
     for label in ("SGD momentum=0.9", "RMSprop", "Adam", "Adagrad"):
         for dtype in ("float64", "float32"):
             assert data[label][dtype]["max"] <= TOLERANCES["optimizer"][dtype], (label, dtype)
-    # the lecture's EMA momentum is Keras's velocity with lr·(1−μ) at a constant lr
+    # the textbook's EMA momentum is Keras's velocity with lr·(1−μ) at a constant lr
     assert data["SGD momentum_form=ema (→ Keras lr·(1−μ))"]["float64"]["max"] <= TOLERANCES["optimizer"]["float64"]
 
 
@@ -179,7 +179,7 @@ def test_adam_epsilon_hat_difference(quick):
     assert a["table"][1e-5]["t1"] == pytest.approx(-0.233, abs=2e-3)
 
 
-def test_mse_notes_gradient_is_d_times_larger(quick):
+def test_mse_textbook_gradient_is_d_times_larger(quick):
     e = quick["sections"]["conventions"].data["mse"]
     assert (e["iris"]["D"], e["diabetes"]["D"]) == (3, 1)
     assert e["iris"]["ratio"] == pytest.approx(3.0, rel=1e-12)
@@ -190,7 +190,7 @@ def test_bce_saturates_in_float32_only_on_probabilities(quick):
     b = quick["sections"]["conventions"].data["bce"]
     i = b["z"].index(20.0)
     f32, f64 = b["float32"], b["float64"]
-    assert math.isnan(f32["textbook"][i])  # 0/0: the notes' formula without the clip
+    assert math.isnan(f32["textbook"][i])  # 0/0: the textbook formula without the clip
     assert f32["textbook_clipped"][i] == 0.0 and f32["keras_probabilities"][i] == 0.0
     assert f32["keras_logits"][i] == pytest.approx(1.0, rel=1e-6)
     assert f64["textbook"][i] == pytest.approx(1 / (1 + math.exp(-20)), rel=1e-6)  # float64 not saturated
@@ -210,7 +210,7 @@ def test_softmax_diagonal_only_derivative_is_wrong(quick):
     assert np.allclose(s["dp_offset"], 1.0, rtol=1e-12)  # Keras's renormalisation term, N = 1
 
 
-def test_l2_keras_penalty_is_twice_the_notes(quick):
+def test_l2_keras_penalty_is_twice_the_textbook_penalty(quick):
     w = quick["sections"]["conventions"].data["l2"]
     # Keras float64 rounds l2 = 0.01 through float32: 2·float32(0.01)/0.01
     assert w["value_ratio"] == pytest.approx(2 * float(np.float32(0.01)) / 0.01, rel=1e-12)

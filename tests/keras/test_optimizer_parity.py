@@ -6,7 +6,7 @@ gradients ~1e-4 (where ε placement and ε̂ vs ε matter), signs flip from step
 cases use ε = 1.0. Every case is compared at every step, in float64 (≤ TOLERANCES["optimizer"]["float64"])
 and float32 (≤ TOLERANCES["optimizer"]["float32"]).
 
-Keras float64 rounds some constants through float32 (keras_numerics.md §9); the refnn twin sets
+Keras float64 rounds some constants through float32 (docs/keras-numerics.md); the refnn twin sets
 ``keras_float32_constants=True`` to do the same. Separate tests show (i) that with constants that
 are exact in float32 the flag is not needed, and (ii) that without the flag the Keras defaults
 (β₁ = 0.9, momentum 0.9, float32 schedules) really do disagree beyond 1e-10 — the rounding is real.

@@ -5,7 +5,7 @@ The Keras twin is built here from refnn's architecture and ``get_weights()``; bo
 averaged over batches), ``val_loss`` (penalties included, end-of-epoch weights) and the final
 weights must agree to ``TOLERANCES["training"]``.
 
-Keras rounds L1/L2 coefficients through float32 even in float64 mode (keras_numerics.md §9), so
+Keras rounds L1/L2 coefficients through float32 even in float64 mode (docs/keras-numerics.md), so
 the main cases use coefficients that float32 represents exactly (powers of two). The last test
 shows the rounding with 0.01: refnn with the exact 0.01 drifts from Keras float64 by ~1e-9
 relative; refnn with ``float(np.float32(0.01))`` agrees to rounding.

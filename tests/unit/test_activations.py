@@ -66,7 +66,7 @@ def test_softmax_backward_is_the_full_jacobian(rng):
 
 
 def test_diagonal_shortcut_would_give_a_different_gradient():
-    # keras_numerics.md §12: z = [2, 1, 0.1], target class 1, CCE on softmax.
+    # docs/keras-numerics.md: z = [2, 1, 0.1], target class 1, CCE on softmax.
     z = np.array([[2.0, 1.0, 0.1]])
     act = activations.get("softmax")
     s = act(z)

@@ -3,7 +3,7 @@
 A one-weight model stands in for the network: before ``on_epoch_end(e)`` its kernel is set to
 ``e``, so the weights restored at the end name the epoch they came from. Each case's expected
 ``(stopped_epoch, epochs run, restored epoch)`` is worked out by hand in the comment beside it,
-from the rules in ``reference/keras_numerics.md`` §8; ``tests/keras/test_early_stopping_parity.py``
+from the rules in ``docs/keras-numerics.md``; ``tests/keras/test_early_stopping_parity.py``
 feeds the same cases to ``keras.callbacks.EarlyStopping``.
 """
 

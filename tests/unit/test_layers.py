@@ -35,7 +35,7 @@ def test_dense_backward_matches_finite_differences(activation, batch, use_bias, 
     assert max(errors.values()) <= FINITE_DIFFERENCE_RTOL, errors
 
 
-def test_dense_backward_is_the_lecture_formulas(rng):
+def test_dense_backward_is_the_textbook_formulas(rng):
     layer = _dense(2, 3)
     x, dy = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
     layer.forward(x)
@@ -99,3 +99,11 @@ def test_repr_is_legible():
     assert repr(layers.Dense(64, activation="relu")) == "Dense(64, activation='relu')"
     assert repr(layers.Activation("softmax")) == "Activation('softmax')"
     assert repr(layers.Dropout(0.2)) == "Dropout(0.2)"
+
+
+def test_float32_layer_on_its_own_stays_float32():
+    layer = layers.Dense(3, activation="relu")
+    layer.build(4, rng=np.random.default_rng(0), dtype="float32")
+    y = layer.forward(np.ones((2, 4)))  # float64 input
+    dx = layer.backward(np.ones((2, 3)))
+    assert y.dtype == dx.dtype == layer.grads["kernel"].dtype == np.float32

@@ -103,7 +103,7 @@ def test_rank_one_targets_are_reconciled():
 
 
 class TestKerasNumbers:
-    """Values measured from Keras 3 (keras_numerics.md §4); the formulas are restated, not copied."""
+    """Values measured from Keras 3 (docs/keras-numerics.md); the formulas are restated, not copied."""
 
     def test_cce_renormalises_then_clips(self):
         # [0.5, 0.5, 0] with target class 2 → −log(1e-7)

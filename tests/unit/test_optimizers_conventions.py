@@ -1,7 +1,7 @@
-"""The lecture's forms are named conventions of the same rules — and the tests prove the sharing:
+"""The textbook forms are named conventions of the same rules — and the tests prove the sharing:
 Adam("sqrt_v_hat", ε) ≡ Adam("sqrt_v", ε·√(1−β₂ᵗ)) at fixed t; RMSprop(outside_sqrt) with bias
-correction ≡ Adam(β₁ = 0); SGD "keras" ≡ "ema" after rescaling a constant lr (not under a
-schedule); plus the textbook presets and the step sizes of keras_numerics.md §12."""
+correction ≡ Adam(β₁ = 0); SGD "velocity" ≡ "ema" after rescaling a constant lr (not under a
+schedule); plus the textbook presets and the step sizes listed in docs/keras-numerics.md."""
 
 from __future__ import annotations
 
@@ -113,17 +113,17 @@ def _rmsprop_step_over_lr(opt, g, t):
     return float((before - params["w"])[0] / opt.learning_rate)
 
 
-@pytest.mark.parametrize("t, keras_ratio, lecture_ratio", [(1, 3.16, 31.6), (10, 1.24, 10.0), (100, 1.00, 3.24)])
-def test_rmsprop_lecture_preset_steps_match_keras_numerics_section_12(t, keras_ratio, lecture_ratio):
+@pytest.mark.parametrize("t, keras_ratio, textbook_ratio", [(1, 3.16, 31.6), (10, 1.24, 10.0), (100, 1.00, 3.24)])
+def test_rmsprop_textbook_preset_step_sizes_against_keras(t, keras_ratio, textbook_ratio):
     keras_opt = optimizers.get("rmsprop")
-    lecture_opt = optimizers.get("rmsprop", convention="textbook")
+    textbook_opt = optimizers.get("rmsprop", convention="textbook")
     assert _rmsprop_step_over_lr(keras_opt, 1.0, t) == pytest.approx(keras_ratio, abs=0.005)
-    assert _rmsprop_step_over_lr(lecture_opt, 1.0, t) == pytest.approx(lecture_ratio, abs=0.05)
+    assert _rmsprop_step_over_lr(textbook_opt, 1.0, t) == pytest.approx(textbook_ratio, abs=0.05)
 
 
 @pytest.mark.parametrize("g, ratio", [(1e-2, 0.9995), (1e-3, 0.9535), (1e-4, 0.3015)])
 def test_rmsprop_epsilon_inside_the_sqrt_floors_the_denominator(g, ratio):
-    # steady state v = g²: Keras step/lr = g/√(g² + 1e-7), the lecture's ≈ 1
+    # steady state v = g²: Keras step/lr = g/√(g² + 1e-7), the textbook's ≈ 1
     assert _rmsprop_step_over_lr(RMSprop(0.001, rho=0.5), g, 200) == pytest.approx(ratio, abs=5e-4)
     outside = RMSprop(0.001, rho=0.5, epsilon=1e-8, epsilon_placement="outside_sqrt")
     assert _rmsprop_step_over_lr(outside, g, 200) == pytest.approx(1.0, abs=1e-3)

@@ -1,10 +1,12 @@
 """Sequential: whole-model gradients by finite differences, fit semantics, weights, bad input."""
 
+import warnings
+
 import numpy as np
 import pytest
 
 import refnn
-from refnn import layers, losses, optimizers
+from refnn import callbacks, layers, losses, optimizers
 from refnn.utils.gradcheck import check_model_gradients
 from refnn.utils.tolerance import FINITE_DIFFERENCE_RTOL
 
@@ -343,10 +345,74 @@ def test_packed_update_equals_the_per_tensor_update(name, rng):
     per_tensor = optimizers.get(name)
     params = {k: v.copy() for k, v in model.params.items()}
     for _ in range(5):
-        _, grads = model.loss_and_gradients(x, y)  # plain dict: the per-tensor loop
-        loss, packed_grads = model._loss_and_gradients(x, y)[:2]
-        model.optimizer.apply(model.params, packed_grads, loss=loss)
+        loss, grads = model.loss_and_gradients(x, y)  # a plain dict at the current weights: per tensor
+        model.train_step(x, y)  # the same gradients, packed
         per_tensor.apply(params, grads, loss=loss)
-    assert "<packed>" in model.optimizer.state
+    assert "<packed>" in model.optimizer.state  # the fast path ran
     for k in params:
         np.testing.assert_array_equal(model.params[k], params[k])
+
+
+# ---- a model and data shared by the tests below ---------------------------------------------
+def _two_layer(hidden=5, seed=0):
+    return refnn.Sequential([layers.Dense(hidden, activation="tanh"), layers.Dense(3, activation="softmax")],
+                            input_dim=4, seed=seed)
+
+
+@pytest.fixture
+def review_data():
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((12, 4)), np.eye(3)[rng.integers(0, 3, 12)]
+
+
+def test_one_optimizer_cannot_train_two_models(review_data):
+    opt = optimizers.Adam(0.01)
+    first = _two_layer()
+    first.compile(opt, "categorical_crossentropy")
+    first.fit(*review_data, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"This optimizer already trains another model.*Received: optimizer=Adam"):
+        _two_layer(seed=1).compile(opt, "categorical_crossentropy")
+    first.compile(opt, "categorical_crossentropy")  # its own model may compile it again
+
+
+def test_empty_input(review_data):
+    model = _two_layer()
+    model.compile("sgd", "categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"`x` must have at least one row. Received: x.shape=\(0, 4\)"):
+        model.fit(review_data[0][:0], review_data[1][:0], verbose=0)
+    with pytest.raises(ValueError, match=r"`x` must have at least one row"):
+        model.evaluate(review_data[0][:0], review_data[1][:0])
+
+
+def test_a_lone_callback_is_a_clear_error(review_data):
+    model = _two_layer()
+    model.compile("sgd", "categorical_crossentropy")
+    with pytest.raises(TypeError, match=r"`callbacks` must be a list of Callback instances. Received: callbacks=EarlyStopping\(.*wrap a single callback in a list"):
+        model.fit(*review_data, callbacks=callbacks.EarlyStopping(), verbose=0)
+
+
+def test_fit_warns_when_training_diverges():
+    x = np.random.default_rng(0).standard_normal((8, 4)) * 1e3
+    model = refnn.Sequential([layers.Dense(1)], input_dim=4, seed=0)
+    model.compile(optimizers.SGD(10.0), "mse")
+    with pytest.warns(RuntimeWarning, match=r"Training ended with non-finite weights"):
+        with np.errstate(all="ignore"):
+            model.fit(x, x.sum(1) * 1e3, epochs=100, verbose=0)
+    model.set_weights(model.get_weights())  # what diverged can still be set (and saved) as is
+
+
+def test_well_behaved_fit_does_not_warn(review_data):
+    model = _two_layer()
+    model.compile("sgd", "categorical_crossentropy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(*review_data, epochs=2, verbose=0)
+
+
+def test_complex_and_string_inputs_are_refused(review_data):
+    model = _two_layer()
+    model.compile("sgd", "categorical_crossentropy")
+    with pytest.raises(TypeError, match=r"`x` must be a real array. Received: x with dtype=complex128"):
+        model.predict(review_data[0] + 1j)
+    with pytest.raises(TypeError, match=r"`y_true` must be a numeric array"):
+        losses.MeanSquaredError()(np.array(["a"]), np.zeros((1, 1)))

@@ -210,3 +210,10 @@ def test_early_stopping_on_val_loss_restores_the_best_epoch():
     for restored, at_best in zip(model.get_weights(), probe.seen[best][2]):
         np.testing.assert_array_equal(restored, at_best)
     assert model.evaluate(x, -y)["loss"] == val[best]
+
+
+def test_bool_seeds_are_refused_everywhere():
+    for make in (lambda: layers.Dropout(0.5, seed=True), lambda: refnn.Sequential([], seed=True),
+                 lambda: refnn.initializers.GlorotUniform(seed=False)):
+        with pytest.raises(ValueError, match=r"`seed` must be a non-negative integer or None. Received: seed=(True|False)"):
+            make()

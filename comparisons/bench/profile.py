@@ -1,7 +1,7 @@
 """``refnn-compare bench --profile``: where one W2 epoch of refnn's ``fit`` spends its time.
 
 One epoch (Adam, float32, shuffled, batch 128, 60000 × 784 → 256 → 128 → 10) runs under
-``cProfile``; the functions are grouped into the phases of the lecture's training loop. The
+``cProfile``; the functions are grouped into the phases of the training loop. The
 profiler adds a few microseconds per call, so the phases sum to a little more than an unprofiled
 epoch; the GEMM floor of the same epoch is printed beside it for scale.
 """
@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from comparisons.bench import WORKLOADS, make_data, one_hot, worker_gemm_floor
+from comparisons.bench.workloads import WORKLOADS, gemm_floor_epochs, make_data, refnn_model, targets
 
 # phase -> (file fragment, function names or None for all) ; measured as cumulative time
 PHASES = {
@@ -30,17 +30,10 @@ TOTTIME = {"forward: GEMM + bias", "backward: GEMM + bias sum", "shuffle (gather
 
 
 def profile_epoch(workload: str = "W2") -> tuple[dict[str, float], float, float]:
-    import refnn
-    from refnn import layers, optimizers
-
     spec = WORKLOADS[workload]
     x, labels = make_data(workload)
-    y = one_hot(labels)
-    model = refnn.Sequential(
-        [*[layers.Dense(h, activation="relu") for h in spec["hidden"]], layers.Dense(10, activation="softmax")],
-        input_dim=x.shape[1], seed=0, dtype="float32",
-    )
-    model.compile(optimizers.Adam(1e-3), "categorical_crossentropy")
+    y = targets(labels)
+    model = refnn_model(x, spec["hidden"])
     model.fit(x, y, epochs=1, batch_size=spec["batch_size"], verbose=0)  # warm-up
     start = time.perf_counter()
     model.fit(x, y, epochs=1, batch_size=spec["batch_size"], verbose=0)
@@ -60,7 +53,7 @@ def profile_epoch(workload: str = "W2") -> tuple[dict[str, float], float, float]
                     t += tottime if phase in TOTTIME or names is None else cumtime
         phases[phase] = t
     phases["everything else (fit loop, callbacks, checks)"] = max(0.0, total - sum(phases.values()))
-    floor = float(np.median(worker_gemm_floor(x, labels, spec["hidden"], spec["batch_size"], 3)[1:]))
+    floor = float(np.median(gemm_floor_epochs(x, labels, spec["hidden"], spec["batch_size"], 3)[1:]))
     return phases, plain, floor
 
 
@@ -68,7 +61,7 @@ def main() -> int:
     phases, plain, floor = profile_epoch("W2")
     total = sum(phases.values())
     print("One W2 epoch of refnn fit (Adam, float32), by phase (cProfile):\n")
-    print(f"| phase | ms | share |\n|---|---:|---:|")
+    print("| phase | ms | share |\n|---|---:|---:|")
     for name, t in phases.items():
         print(f"| {name} | {1000 * t:.1f} | {100 * t / total:.0f}% |")
     print(f"| total under the profiler | {1000 * total:.1f} | 100% |")

@@ -1,6 +1,12 @@
-"""Keras plugins for what Keras lacks: Rprop (4 variants) and Quickprop optimizers whose
-``apply_gradients`` trajectories equal refnn's step for step, and the Levenberg–Marquardt model
-whose ``fit`` follows refnn's ``LevenbergMarquardt``."""
+"""refnn against its own Keras port: the plugins for what Keras lacks — Rprop (4 variants) and
+Quickprop optimizers whose ``apply_gradients`` trajectories equal refnn's step for step, and the
+Levenberg–Marquardt model whose ``fit`` follows refnn's ``LevenbergMarquardt``.
+
+Keras has no such algorithms, so these comparisons are *consistency* checks of the port, not
+independent checks of refnn: both sides were written from the same rules. What is independent
+here are the hand-computed values (a sign flip, Quickprop's first steps) and refnn's own
+step-exact unit tests (``tests/unit/test_optimizers_rprop.py``, ``test_optimizers_quickprop.py``,
+``test_levenberg_marquardt.py``)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,13 @@
-"""The benchmark harness runs end to end (timings themselves are never asserted)."""
+"""The benchmark harness runs end to end (timings themselves are never asserted). It needs
+scikit-learn (the W1 data), not TensorFlow."""
 
 import json
 
-from comparisons import bench
+import pytest
+
+pytest.importorskip("sklearn")
+
+from comparisons import bench  # noqa: E402
 
 
 def test_small_sweep_writes_a_table_and_targets(tmp_path):

@@ -1,0 +1,103 @@
+"""Numbers as text, and the summary tables every writer and the CLI print."""
+
+from __future__ import annotations
+
+import math
+
+from comparisons.report.blocks import KERAS, PORT, SELF, Check, Report, Table
+
+__all__ = ["fmt_err", "fmt_num", "format_table", "summary_tables", "summary_text"]
+
+
+def fmt_err(value) -> str:
+    """A relative error: ``—`` (not measured), ``0`` (bit-identical), else ``3.3e-16``."""
+    if value is None:
+        return "—"
+    value = float(value)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf"
+    return "0" if value == 0.0 else f"{value:.1e}"
+
+
+def fmt_num(value, digits: int = 4) -> str:
+    """A measured quantity with ``digits`` significant digits; ``—`` for None."""
+    if value is None:
+        return "—"
+    value = float(value)
+    if math.isnan(value) or math.isinf(value):
+        return str(value)
+    if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e5):
+        return f"{value:.{max(digits - 1, 0)}e}"
+    return f"{value:.{digits}g}"
+
+
+def _status(check: Check) -> str:
+    return {True: "pass", False: "FAIL", None: "not run"}[check.passed]
+
+
+def _tolerance(check: Check) -> str:
+    return " / ".join(f"{check.tolerance[k]:.0e}" for k in ("float64", "float32") if k in check.tolerance)
+
+
+def format_table(headers, rows) -> str:
+    """A plain-text table with aligned columns."""
+    cells = [[str(c) for c in headers]] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(cells[0]), line(["-" * w for w in widths]), *map(line, cells[1:])])
+
+
+#: the summary table of each kind of check: (first column, caption)
+_CHECK_TABLES = {
+    KERAS: ("comparison (refnn vs Keras/TensorFlow, live)",
+            "Independent checks: the same computation in refnn and in Keras/TensorFlow; the error is "
+            "max|refnn − keras| / max|keras| over the compared tensors."),
+    PORT: ("consistency (refnn vs its own Keras port, keras_bridge.plugins)",
+           "Not independent: Keras has no Rprop, Quickprop or Levenberg–Marquardt, so these compare refnn "
+           "with the bridge's Keras implementation of the same rules — they show the port is faithful."),
+    SELF: ("refnn alone (finite differences, closed forms)",
+           "refnn against central finite differences or a closed-form value; no other framework."),
+}
+
+
+def _check_table(kind: str, checks: list[Check]) -> Table:
+    first, caption = _CHECK_TABLES[kind]
+    rows = [[c.what + (f" ({c.note})" if c.note else ""), fmt_err(c.errors.get("float64")),
+             fmt_err(c.errors.get("float32")), _tolerance(c), _status(c)] for c in checks]
+    return Table([first, "max rel. error float64", "float32", "tolerance f64 / f32", "result"], rows, caption)
+
+
+def summary_tables(report: Report) -> list[Table]:
+    """One table per kind of check (independent first), then the teaching differences, then the
+    published problems."""
+    tables = []
+    for kind in (KERAS, PORT, SELF):
+        checks = [c for c in report.checks if c.kind == kind]
+        if checks:
+            tables.append(_check_table(kind, checks))
+    if report.differences:
+        tables.append(Table(["teaching difference", "size of the difference"],
+                            [[d.what, d.size] for d in report.differences],
+                            "Where the textbook formulas and Keras differ, and what the numbers mean — measured live."))
+    if report.findings:
+        tables.append(Table(["published problem (refnn alone)", "measured", "published"],
+                            [[f.what, f.measured, f.published] for f in report.findings],
+                            "Classic full-batch algorithms on the problems of their papers."))
+    return tables
+
+
+def summary_text(report: Report) -> str:
+    """The summary tables as plain text (what the CLI prints)."""
+    out = []
+    for table in summary_tables(report):
+        out += [table.caption, format_table(table.headers, table.rows), ""]
+    checks = report.checks
+    if not checks:
+        return "\n".join(out)
+    n_fail = sum(c.passed is False for c in checks)
+    n_skip = sum(c.passed is None for c in checks)
+    out.append(f"{len(checks) - n_fail - n_skip} of {len(checks)} comparisons within tolerance"
+               + (f", {n_fail} FAILED" if n_fail else "") + (f", {n_skip} not run" if n_skip else "") + ".")
+    return "\n".join(out)
