@@ -24,6 +24,7 @@ import keras
 import numpy as np
 
 from keras_bridge.errors import NotMappableError
+from refnn.utils.validation import check_dtype
 
 __all__ = ["floatx", "model_dtype", "shortest_float32"]
 
@@ -45,9 +46,7 @@ def shortest_float32(value: float) -> float:
 @contextlib.contextmanager
 def floatx(dtype):
     """Set ``keras.config.floatx()`` to ``dtype`` ("float32"/"float64") inside the block."""
-    name = np.dtype(dtype).name
-    if name not in ("float32", "float64"):
-        raise ValueError(f'`dtype` must be "float32" or "float64". Received: dtype={dtype!r}')
+    name = check_dtype("dtype", dtype).name
     previous = keras.config.floatx()
     # Keras caches the global dtype policy (from the floatx of that moment) the first time it is
     # read; layers created without `dtype=` (and a Sequential model itself) take it, so set it too.

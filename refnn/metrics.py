@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from refnn.utils.validation import check_choice
+
 __all__ = ["Metric", "get"]
 
 
@@ -58,8 +60,7 @@ class Metric:
     """
 
     def __init__(self, name: str, fn, direction: str | None = None):
-        if direction not in ("up", "down", None):
-            raise ValueError(f'`direction` must be "up", "down" or None. Received: direction={direction!r}')
+        check_choice("direction", direction, ("up", "down", None))
         self.name = name
         self.fn = fn
         self.direction = direction

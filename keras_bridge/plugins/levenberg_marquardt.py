@@ -6,6 +6,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from refnn import optimizers as refnn_optimizers
+
 __all__ = ["LevenbergMarquardtModel"]
 
 _MU_FLOOR = 1e-20  # as refnn (MATLAB trainlm): mu = max(mu * mu_dec, 1e-20)
@@ -43,16 +45,9 @@ class LevenbergMarquardtModel(keras.Sequential):
     def __init__(self, layers=None, mu: float = 1e-3, mu_decrease: float = 0.1, mu_increase: float = 10.0,
                  mu_max: float = 1e10, min_grad: float = 1e-7, name=None, **kwargs):
         super().__init__(layers=layers, name=name, **kwargs)
-        if not mu > 0:
-            raise ValueError(f"`mu` must be a float > 0. Received: mu={mu!r}")
-        if not 0 < mu_decrease < 1:
-            raise ValueError(f"`mu_decrease` must be a float in (0, 1). Received: mu_decrease={mu_decrease!r}")
-        if not mu_increase > 1:
-            raise ValueError(f"`mu_increase` must be a float > 1. Received: mu_increase={mu_increase!r}")
-        if not mu_max >= mu:
-            raise ValueError(f"`mu_max` must be >= `mu`. Received: mu={mu!r}, mu_max={mu_max!r}")
-        if not min_grad >= 0:
-            raise ValueError(f"`min_grad` must be a float >= 0. Received: min_grad={min_grad!r}")
+        # the argument rules are refnn's: one definition, the same messages
+        refnn_optimizers.LevenbergMarquardt(mu=mu, mu_decrease=mu_decrease, mu_increase=mu_increase,
+                                            mu_max=mu_max, min_grad=min_grad)
         self.initial_mu = self.mu = float(mu)
         self.mu_decrease = float(mu_decrease)
         self.mu_increase = float(mu_increase)

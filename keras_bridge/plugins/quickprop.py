@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from keras_bridge.plugins.rprop import _constant
+from refnn import optimizers as refnn_optimizers
 
 __all__ = ["Quickprop"]
 
@@ -30,10 +31,8 @@ class Quickprop(keras.optimizers.Optimizer):
     def __init__(self, learning_rate=0.01, max_growth: float = 1.75, decay: float = 0.0,
                  name: str = "Quickprop", **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        if not max_growth > 0:
-            raise ValueError(f"`max_growth` must be a float > 0. Received: max_growth={max_growth!r}")
-        if not decay >= 0:
-            raise ValueError(f"`decay` must be a float >= 0. Received: decay={decay!r}")
+        # the argument rules are refnn's: one definition, the same messages
+        refnn_optimizers.Quickprop(learning_rate=learning_rate, max_growth=max_growth, decay=decay)
         self.max_growth = float(max_growth)
         self.decay = float(decay)
 

@@ -6,10 +6,9 @@ import keras
 import numpy as np
 from keras import ops
 
+from refnn import optimizers as refnn_optimizers
+
 __all__ = ["Rprop"]
-
-_VARIANTS = ("rprop+", "rprop-", "irprop+", "irprop-")
-
 
 def _constant(value: float, dtype):
     """``value`` as an exact tensor of ``dtype`` (``ops.cast`` of a Python float would go through
@@ -51,20 +50,9 @@ class Rprop(keras.optimizers.Optimizer):
                  eta_minus: float = 0.5, min_step: float = 1e-6, max_step: float = 50.0,
                  name: str = "Rprop", **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        if variant not in _VARIANTS:
-            raise ValueError(f"`variant` must be one of {list(_VARIANTS)}. Received: variant={variant!r}")
-        if not eta_plus > 1.0:
-            raise ValueError(f"`eta_plus` must be a float > 1. Received: eta_plus={eta_plus!r}")
-        if not 0.0 < eta_minus < 1.0:
-            raise ValueError(f"`eta_minus` must be a float in (0, 1). Received: eta_minus={eta_minus!r}")
-        if not 0.0 <= min_step <= max_step:
-            raise ValueError(
-                f"`min_step` and `max_step` must satisfy 0 <= min_step <= max_step. Received: "
-                f"min_step={min_step!r}, max_step={max_step!r}")
-        if not min_step <= float(learning_rate) <= max_step:
-            raise ValueError(
-                "`learning_rate` (the initial step size) must lie in [min_step, max_step]. "
-                f"Received: learning_rate={learning_rate!r}")
+        # the argument rules are refnn's: one definition, the same messages
+        refnn_optimizers.Rprop(variant=variant, learning_rate=learning_rate, eta_plus=eta_plus,
+                               eta_minus=eta_minus, min_step=min_step, max_step=max_step)
         self.variant = variant
         self.initial_step = float(learning_rate)
         self.eta_plus = float(eta_plus)

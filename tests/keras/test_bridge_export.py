@@ -131,3 +131,19 @@ def test_export_and_load_refuse_bad_paths(tmp_path):
     path = export(model, tmp_path / "m.keras")
     with pytest.raises(ValueError, match="`model` is only used with '.weights.h5' files"):
         load(path, model=model)
+
+
+def test_a_damaged_keras_file_is_refused_naming_the_file(tmp_path):
+    """Random bytes under a .keras name, and an archive cut short: a ValueError that names the file
+    (Keras itself reports such a file as "File not found")."""
+    rng = np.random.default_rng(0)
+    (tmp_path / "noise.keras").write_bytes(rng.integers(0, 256, 3000, dtype=np.uint8).tobytes())
+    with pytest.raises(ValueError, match=r"'.*noise.keras' is not a Keras .keras archive"):
+        load(tmp_path / "noise.keras")
+    export(_model("float64"), tmp_path / "m.keras")
+    data = (tmp_path / "m.keras").read_bytes()
+    (tmp_path / "cut.keras").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=r"'.*cut.keras' is not a Keras .keras archive"):
+        load(tmp_path / "cut.keras")
+    with pytest.raises(FileNotFoundError, match=r"'.*absent.keras' does not exist"):
+        load(tmp_path / "absent.keras")

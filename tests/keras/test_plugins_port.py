@@ -105,8 +105,8 @@ def test_irprop_plus_in_keras_fit_is_refused_with_the_reason():
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"variant": "rprop"}, r"`variant` must be one of \['rprop\+', 'rprop-', 'irprop\+', 'irprop-'\]. Received: variant='rprop'"),
-    ({"eta_plus": 1.0}, r"`eta_plus` must be a float > 1. Received: eta_plus=1.0"),
-    ({"eta_minus": 1.0}, r"`eta_minus` must be a float in \(0, 1\). Received: eta_minus=1.0"),
+    ({"eta_plus": 1.0}, r"`eta_plus` must be a float in \(1.0, inf\). Received: eta_plus=1.0"),
+    ({"eta_minus": 1.0}, r"`eta_minus` must be a float in \(0.0, 1.0\). Received: eta_minus=1.0"),
     ({"min_step": 2.0, "max_step": 1.0}, r"min_step=2.0, max_step=1.0"),
     ({"learning_rate": 100.0}, r"`learning_rate` \(the initial step size\) must lie in \[min_step, max_step\]"),
 ])
@@ -116,9 +116,9 @@ def test_rprop_plugin_refuses_bad_arguments(kwargs, match):
 
 
 def test_quickprop_plugin_refuses_bad_arguments():
-    with pytest.raises(ValueError, match=r"`max_growth` must be a float > 0. Received: max_growth=0"):
+    with pytest.raises(ValueError, match=r"`max_growth` must be a float in \(0.0, inf\). Received: max_growth=0"):
         plugins.Quickprop(max_growth=0)
-    with pytest.raises(ValueError, match=r"`decay` must be a float >= 0. Received: decay=-1"):
+    with pytest.raises(ValueError, match=r"`decay` must be a float in \[0.0, inf\). Received: decay=-1"):
         plugins.Quickprop(decay=-1)
 
 
@@ -216,7 +216,7 @@ def test_levenberg_marquardt_model_config_round_trip_and_refusals(tmp_path):
         keras_model.compile(loss="mae")
     with pytest.raises(ValueError, match="runs eagerly"):
         keras_model.compile(loss="mse", run_eagerly=False)
-    with pytest.raises(ValueError, match=r"`mu_decrease` must be a float in \(0, 1\). Received: mu_decrease=2"):
+    with pytest.raises(ValueError, match=r"`mu_decrease` must be a float in \(0.0, 1.0\). Received: mu_decrease=2"):
         plugins.LevenbergMarquardtModel(mu_decrease=2)
 
 

@@ -156,6 +156,27 @@ def test_not_a_weights_file(tmp_path):
     refused(model, tmp_path / "one.npy", r"is not a .npz archive of named arrays")
 
 
+def test_damaged_files_are_refused_naming_the_file(tmp_path):
+    """A truncated weights file, a model archive cut short and one with overwritten bytes: a
+    ``ValueError`` naming the file (never ``zipfile.BadZipFile``), and the model unchanged."""
+    model = model_a()
+    model_a(seed=1).save_weights(tmp_path / "w.npz")
+    data = (tmp_path / "w.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
+    refused(model, tmp_path / "cut.npz", r"'.*cut.npz' is damaged: it cannot be read as a .npz weights file")
+    model_a(seed=1).save(tmp_path / "m.refnn")
+    archive = (tmp_path / "m.refnn").read_bytes()
+    (tmp_path / "cut.refnn").write_bytes(archive[: len(archive) - 40])
+    with pytest.raises(ValueError, match=r"'.*cut.refnn' is not a refnn model archive"):
+        refnn.load_model(tmp_path / "cut.refnn")
+    # overwrite bytes inside the stored weights: the zip's checksum no longer matches
+    inside = archive.index(b"model.weights.npz") + 200
+    (tmp_path / "bad.refnn").write_bytes(archive[:inside] + bytes(64) + archive[inside + 64:])
+    with pytest.raises(ValueError, match=r"'.*bad.refnn' is damaged"):
+        refnn.load_model(tmp_path / "bad.refnn")
+    refused(model, tmp_path / "bad.refnn", r"'.*bad.refnn' is damaged")
+
+
 def test_unbuilt_model_cannot_save_or_load(tmp_path):
     model = refnn.Sequential([layers.Dense(2)])
     with pytest.raises(ValueError, match=r"not been built yet, so `save_weights` cannot run"):

@@ -185,7 +185,7 @@ def test_metric_directions_for_early_stopping():
     assert metrics.get("accuracy").direction == "up"
     assert metrics.get("sparse_categorical_accuracy").direction == "up"
     assert metrics.get("mse").direction == "down" and metrics.get("mae").direction == "down"
-    with pytest.raises(ValueError, match=r'`direction` must be "up", "down" or None. Received: direction=\'max\''):
+    with pytest.raises(ValueError, match=r"`direction` must be one of \['up', 'down', None\]. Received: direction='max'"):
         metrics.Metric("f1", lambda a, b: a, direction="max")
 
 
