@@ -56,6 +56,6 @@ def render(section: Section, e: dict) -> None:
               [[k, str(v["N"]), str(v["D"]), f"{v['ratio']:.4f}"] for k, v in e.items()]))
     section.differences.append(Difference(
         "MSE derivative 2/n·(ŷ−y), n = samples, vs Keras 2/(N·D)",
-        f"textbook are D× larger: {e['iris']['ratio']:.3f}× on iris one-hot (D = 3), "
+        f"the textbook gradient is D× larger: {e['iris']['ratio']:.3f}× on iris one-hot (D = 3), "
         f"{e['diabetes']['ratio']:.3f}× on diabetes (D = 1)", e["iris"]["ratio"]))
     add_check(section, "MSE gradient vs Keras (diabetes, iris)", max(v["check"] for v in e.values()))

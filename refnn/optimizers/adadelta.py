@@ -48,22 +48,21 @@ class Adadelta(Optimizer):
         state = self.state[path]
         eg, ed = state["accumulated_grad"], state["accumulated_delta_var"]
         rho, one_minus_rho, eps = dt(self.rho), dt(1.0 - self.rho), dt(self.epsilon)
-        increment = self._scratch(path, param, "increment")
+        work = self._scratch(path, param, "work")  # the increments, then √(E[g²] + ε)
         delta = self._scratch(path, param, "delta")
-        rms_grad = self._scratch(path, param, "rms_grad")
 
         # E[g²] ← ρE[g²] + (1 − ρ)g²
-        blended_moving_average(eg, np.square(grad, out=increment), rho, one_minus_rho, increment)
+        blended_moving_average(eg, np.square(grad, out=work), rho, one_minus_rho, work)
         # Δ = −(√(E[Δ²] + ε)·g) / √(E[g²] + ε)
         np.add(ed, eps, out=delta)
         np.sqrt(delta, out=delta)
         delta *= grad
-        np.add(eg, eps, out=rms_grad)
+        rms_grad = np.add(eg, eps, out=work)
         np.sqrt(rms_grad, out=rms_grad)
         delta /= rms_grad
         np.negative(delta, out=delta)
         # E[Δ²] ← ρE[Δ²] + (1 − ρ)Δ²
-        blended_moving_average(ed, np.square(delta, out=increment), rho, one_minus_rho, increment)
+        blended_moving_average(ed, np.square(delta, out=work), rho, one_minus_rho, work)
         # W ← W + lr·Δ
         delta *= dt(lr)
         param += delta

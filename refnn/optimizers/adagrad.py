@@ -58,10 +58,10 @@ class Adagrad(Optimizer):
     def update_step(self, path, param, grad, lr):
         dt = param.dtype.type
         accumulator = self.state[path]["accumulator"]
-        step = self._scratch(path, param, "step")
+        work = self._scratch(path, param, "work")  # g², then the step
         denominator = self._scratch(path, param, "denominator")
         # G ← G + g²
-        accumulator += np.square(grad, out=self._scratch(path, param, "grad_squared"))
+        accumulator += np.square(grad, out=work)
         if self.epsilon_placement == "inside_sqrt":  # Keras: √(G + ε)
             np.add(accumulator, dt(self.epsilon), out=denominator)
             np.sqrt(denominator, out=denominator)
@@ -69,7 +69,7 @@ class Adagrad(Optimizer):
             np.sqrt(accumulator, out=denominator)
             denominator += dt(self.epsilon)
         # W ← W − lr·g / denominator
-        np.multiply(grad, dt(lr), out=step)
+        step = np.multiply(grad, dt(lr), out=work)
         step /= denominator
         param -= step
 

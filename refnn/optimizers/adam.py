@@ -77,26 +77,25 @@ class Adam(Optimizer):
         one, t = dt(1.0), self.iterations + 1
         state = self.state[path]
         m, v = state["momentum"], state["velocity"]
-        increment = self._scratch(path, param, "increment")
-        step = self._scratch(path, param, "step")
+        work = self._scratch(path, param, "work")  # the averages' increments, then the step
         denominator = self._scratch(path, param, "denominator")
         beta_1_power = power(self._keras_cast(self.beta_1, dt), t)
         beta_2_power = power(self._keras_cast(self.beta_2, dt), t)
 
         # m ← m + (g − m)(1 − β₁)
-        moving_average(m, grad, dt(1.0 - self.beta_1), increment)
+        moving_average(m, grad, dt(1.0 - self.beta_1), work)
         # v ← v + (g² − v)(1 − β₂)
-        moving_average(v, np.square(grad, out=increment), dt(1.0 - self.beta_2), increment)
+        moving_average(v, np.square(grad, out=work), dt(1.0 - self.beta_2), work)
         if self.amsgrad:
             # v̂_max ← max(v̂_max, v), used in place of v
             v = np.maximum(state["velocity_hat"], v, out=state["velocity_hat"])
         if self.epsilon_placement == "sqrt_v":
             # step = m·lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ), denominator = √v + ε
-            np.multiply(m, dt(lr) * np.sqrt(one - beta_2_power) / (one - beta_1_power), out=step)
+            step = np.multiply(m, dt(lr) * np.sqrt(one - beta_2_power) / (one - beta_1_power), out=work)
             np.sqrt(v, out=denominator)
         else:
             # step = lr·m/(1 − β₁ᵗ), denominator = √(v/(1 − β₂ᵗ)) + ε
-            np.divide(m, one - beta_1_power, out=step)
+            step = np.divide(m, one - beta_1_power, out=work)
             step *= dt(lr)
             np.divide(v, one - beta_2_power, out=denominator)
             np.sqrt(denominator, out=denominator)

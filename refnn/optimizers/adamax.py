@@ -47,18 +47,17 @@ class Adamax(Optimizer):
     def update_step(self, path, param, grad, lr):
         dt = param.dtype.type
         m, u = self.state[path]["momentum"], self.state[path]["norm"]
-        increment = self._scratch(path, param, "increment")
-        step = self._scratch(path, param, "step")
+        work = self._scratch(path, param, "work")  # the increment, then |g|, then the step
         denominator = self._scratch(path, param, "denominator")
         beta_1_power = power(self._keras_cast(self.beta_1, dt), self.iterations + 1)
 
         # m ← m + (g − m)(1 − β₁)
-        moving_average(m, grad, dt(1.0 - self.beta_1), increment)
+        moving_average(m, grad, dt(1.0 - self.beta_1), work)
         # u ← max(β₂·u, |g|)
         u *= dt(self.beta_2)
-        np.maximum(u, np.abs(grad, out=self._scratch(path, param, "abs_grad")), out=u)
+        np.maximum(u, np.abs(grad, out=work), out=u)
         # W ← W − (lr·m) / ((1 − β₁ᵗ)·(u + ε))
-        np.multiply(m, dt(lr), out=step)
+        step = np.multiply(m, dt(lr), out=work)
         np.add(u, dt(self.epsilon), out=denominator)
         denominator *= dt(1.0) - beta_1_power
         step /= denominator

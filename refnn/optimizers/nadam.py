@@ -71,27 +71,26 @@ class Nadam(Optimizer):
         dt = param.dtype.type
         one, t = dt(1.0), self.iterations + 1
         m, v = self.state[path]["momentum"], self.state[path]["velocity"]
-        increment = self._scratch(path, param, "increment")
-        step = self._scratch(path, param, "step")
-        gradient_term = self._scratch(path, param, "gradient_term")
+        work = self._scratch(path, param, "work")  # the averages' increments, then the step
+        other = self._scratch(path, param, "other")  # the gradient term, then the denominator
         beta_1, beta_2 = self._keras_cast(self.beta_1, dt), self._keras_cast(self.beta_2, dt)
         decay = self._keras_cast(self._DECAY, dt)
         mu_t, mu_next = self._mu(beta_1, decay, t), self._mu(beta_1, decay, t + 1)
         u_product = dt(self.u_product)
 
         # m ← m + (g − m)(1 − β₁)
-        moving_average(m, grad, one - beta_1, increment)
+        moving_average(m, grad, one - beta_1, work)
         # v ← v + (g² − v)(1 − β₂)
-        moving_average(v, np.square(grad, out=increment), one - beta_2, increment)
+        moving_average(v, np.square(grad, out=work), one - beta_2, work)
         # step = lr·m̂ = lr·((μ_{t+1}·m)/(1 − Π_t·μ_{t+1}) + ((1 − μ_t)·g)/(1 − Π_t))
-        np.multiply(m, mu_next, out=step)
+        step = np.multiply(m, mu_next, out=work)
         step /= one - u_product * mu_next
-        np.multiply(grad, one - mu_t, out=gradient_term)
+        gradient_term = np.multiply(grad, one - mu_t, out=other)
         gradient_term /= one - u_product
         step += gradient_term
         step *= dt(lr)
         # W ← W − step/(√v̂ + ε), v̂ = v/(1 − β₂ᵗ)
-        denominator = np.divide(v, one - power(beta_2, t), out=self._scratch(path, param, "denominator"))
+        denominator = np.divide(v, one - power(beta_2, t), out=other)
         np.sqrt(denominator, out=denominator)
         denominator += dt(self.epsilon)
         step /= denominator

@@ -68,7 +68,7 @@ class Quickprop(Optimizer):
         state = self.state[path]
         d, prev_slope = state["prev_step"], state["prev_slope"]
         step = self._scratch(path, param, "step")
-        jump = self._scratch(path, param, "jump")
+        work = self._scratch(path, param, "work")  # the growth threshold, then the jump
         if self.decay:
             # s = ∂E/∂w + decay·w
             slope = np.multiply(param, dt(self.decay), out=self._scratch(path, param, "slope"))
@@ -79,8 +79,7 @@ class Quickprop(Optimizer):
         up, down = d > 0, d < 0
         moved = up | down
         # grow where the slope did not shrink below μ/(1+μ)·s_prev (flat or concave parabola)
-        threshold = np.multiply(prev_slope, dt(self.max_growth / (1.0 + self.max_growth)),
-                                out=self._scratch(path, param, "threshold"))
+        threshold = np.multiply(prev_slope, dt(self.max_growth / (1.0 + self.max_growth)), out=work)
         grow = (up & (slope < threshold)) | (down & (slope > threshold))
         secant = moved & ~grow
 
@@ -90,7 +89,7 @@ class Quickprop(Optimizer):
         np.copyto(step, dt(0.0), where=~along)
 
         # jump = s/(s_prev − s)·d (secant) or μ·d (growth cap), nothing on a first step
-        np.subtract(prev_slope, slope, out=jump)
+        jump = np.subtract(prev_slope, slope, out=work)
         np.divide(slope, jump, out=jump, where=secant)
         jump *= d
         np.multiply(d, dt(self.max_growth), out=jump, where=grow)

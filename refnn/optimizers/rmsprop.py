@@ -78,17 +78,16 @@ class RMSprop(Optimizer):
         dt = param.dtype.type
         state = self.state[path]
         rho, one_minus_rho = dt(self.rho), dt(1.0 - self.rho)
-        increment = self._scratch(path, param, "increment")
-        step = self._scratch(path, param, "step")
+        work = self._scratch(path, param, "work")  # the increments, then a², then the step
 
         # v ← ρv + (1 − ρ)g²
-        blended_moving_average(state["velocity"], np.square(grad, out=increment), rho, one_minus_rho, increment)
+        blended_moving_average(state["velocity"], np.square(grad, out=work), rho, one_minus_rho, work)
         if self.centered:
             # a ← ρa + (1 − ρ)g
-            blended_moving_average(state["average_gradient"], grad, rho, one_minus_rho, increment)
-        denominator = self._denominator(path, param)
+            blended_moving_average(state["average_gradient"], grad, rho, one_minus_rho, work)
+        denominator = self._denominator(path, param, work)
         # step = lr·g / denominator; with momentum b ← μb + step, W ← W − b, else W ← W − step
-        np.multiply(grad, dt(lr), out=step)
+        step = np.multiply(grad, dt(lr), out=work)
         step /= denominator
         if self.momentum > 0:
             b = state["momentum"]
@@ -98,9 +97,9 @@ class RMSprop(Optimizer):
         else:
             param -= step
 
-    def _denominator(self, path, param) -> np.ndarray:
+    def _denominator(self, path, param, work: np.ndarray) -> np.ndarray:
         """``√(s + ε)`` (inside) or ``√s + ε`` (outside), with ``s = v`` — ``v/(1 − ρᵗ)`` when
-        bias-corrected, minus ``a²`` (its corrected ``a``) when centered."""
+        bias-corrected, minus ``a²`` (its corrected ``a``, computed in ``work``) when centered."""
         dt = param.dtype.type
         state = self.state[path]
         denominator = self._scratch(path, param, "denominator")
@@ -109,7 +108,7 @@ class RMSprop(Optimizer):
             correction = dt(1.0) - power(dt(self.rho), self.iterations + 1)
             source = np.divide(source, correction, out=denominator)
         if self.centered:
-            mean_square = self._scratch(path, param, "mean_square")
+            mean_square = work
             if correction is None:
                 np.square(state["average_gradient"], out=mean_square)
             else:

@@ -124,7 +124,8 @@ class Rprop(Optimizer):
         dt = param.dtype.type
         state = self.state[path]
         step_size, prev_grad = state["step_size"], state["prev_grad"]
-        product = np.multiply(prev_grad, grad, out=self._scratch(path, param, "sign_product"))
+        work = self._scratch(path, param, "work")  # g_{t−1}·g_t, then the move
+        product = np.multiply(prev_grad, grad, out=work)
         grew, flipped = product > 0, product < 0
 
         # Δ ← min(Δ·η⁺, Δmax) where g_{t−1}·g_t > 0;  Δ ← max(Δ·η⁻, Δmin) where < 0
@@ -143,7 +144,7 @@ class Rprop(Optimizer):
                 np.copyto(param, prev_param, where=flipped)
             np.copyto(prev_param, param)
         # W ← W − sign(g)·Δ, a frozen gradient (0) does not move
-        move = np.sign(prev_grad, out=self._scratch(path, param, "move"))
+        move = np.sign(prev_grad, out=work)
         move *= step_size
         param -= move
 

@@ -95,9 +95,10 @@ class SGD(Optimizer):
         mu_value = self._keras_value(self.momentum)
         mu = dt(mu_value)
         m = self.state[path]["momentum"]
+        work = self._scratch(path, param, "work")  # (1 − μ)g, then the step
         if self.momentum_form == "ema":
             # V ← μV + (1 − μ)g; ``increment`` keeps (1 − μ)g for the Nesterov step
-            increment = self._scratch(path, param, "increment")
+            increment = work
             blended_moving_average(m, grad, mu, dt(1.0 - mu_value), increment)
         else:
             # v ← μv + g
@@ -112,7 +113,7 @@ class SGD(Optimizer):
             param -= look_ahead
         else:
             # W ← W − lr·V   |   W ← W − lr·v
-            step = np.multiply(m, lr, out=self._scratch(path, param, "step"))
+            step = np.multiply(m, lr, out=work)
             param -= step
 
     def get_config(self):

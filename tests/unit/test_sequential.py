@@ -416,3 +416,21 @@ def test_complex_and_string_inputs_are_refused(review_data):
         model.predict(review_data[0] + 1j)
     with pytest.raises(TypeError, match=r"`y_true` must be a numeric array"):
         losses.MeanSquaredError()(np.array(["a"]), np.zeros((1, 1)))
+
+
+def test_replacing_a_state_array_after_packing_takes_effect(review_data):
+    """Per-path state is public: assigning a new array must count like writing into it."""
+    runs = []
+    for replace in (True, False):
+        model = _two_layer()
+        model.compile(optimizers.SGD(0.1, momentum=0.9), "categorical_crossentropy")
+        model.train_step(*review_data)
+        state = model.optimizer.state["dense_0/kernel"]
+        if replace:
+            state["momentum"] = np.zeros((4, 5))
+        else:
+            state["momentum"][...] = 0.0
+        model.train_step(*review_data)
+        runs.append(model.get_weights())
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
