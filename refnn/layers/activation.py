@@ -31,6 +31,7 @@ class Activation(Layer):
         return self._y
 
     def backward(self, dy, need_input_grad=True):
+        self._require_forward(self._x)
         return self.activation.backward(self._x, self._y, dy)
 
     def backward_from_logits(self, dx, need_input_grad=True):

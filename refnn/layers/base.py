@@ -42,10 +42,37 @@ class Layer:
         self.built = False
         self.input_dim: int | None = None
         self.dtype = np.dtype("float64")
+        #: the model this layer belongs to (set by ``Sequential.add``; a layer serves one model)
+        self._model = None
 
     @classmethod
     def default_name_prefix(cls) -> str:
         return _snake_case(cls.__name__)
+
+    def _describe(self) -> str:
+        return f"Layer {self.name!r}" if self.name else f"This {type(self).__name__} layer"
+
+    def _require_built(self) -> None:
+        if not self.built:
+            raise ValueError(
+                f"{self._describe()} is not built yet: call layer.build(input_dim) before layer.forward(x) "
+                "(a model builds its layers when it is built)."
+            )
+
+    def _require_forward(self, cached) -> None:
+        if cached is None:
+            raise ValueError(
+                f"{self._describe()} has no forward pass to differentiate: call layer.forward(x, training=...) "
+                "before layer.backward(dy)."
+            )
+
+    def random_state(self) -> dict | None:
+        """The state of the layer's own random generator (``None`` for a layer without one); a
+        saved model keeps it, so that training resumes with the same draws."""
+        return None
+
+    def set_random_state(self, state: dict | None) -> None:
+        """Restore what ``random_state`` returned."""
 
     def build(self, input_dim: int, *, rng: np.random.Generator | None = None, dtype="float64") -> int:
         """Create the parameters for inputs of width ``input_dim``; return the output width."""

@@ -77,6 +77,7 @@ class Dense(Layer):
         return self._z
 
     def forward(self, x, training=False):
+        self._require_built()
         x = np.asarray(x, dtype=self.dtype)  # no copy inside a model, whose inputs are cast already
         z = x @ self.params["kernel"]
         if self.use_bias:
@@ -86,6 +87,7 @@ class Dense(Layer):
         return self._y
 
     def backward(self, dy, need_input_grad: bool = True):
+        self._require_forward(self._z)
         dy = np.asarray(dy, dtype=self.dtype)
         return self.backward_from_logits(self.activation.backward(self._z, self._y, dy), need_input_grad)
 
@@ -95,6 +97,7 @@ class Dense(Layer):
         ``need_input_grad=False`` skips ``dZ Wᵀ`` and returns ``None``: the first layer of a model
         in training has no use for it, and that product costs as much as the layer's forward pass.
         """
+        self._require_forward(self._x)
         if self.grad_buffers:  # inside a model: write into its packed gradient vector
             np.matmul(self._x.T, dz, out=self.grad_buffers["kernel"])
             if self.use_bias:

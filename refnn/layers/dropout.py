@@ -33,6 +33,7 @@ class Dropout(Layer):
         self.fixed_mask: np.ndarray | None = None
         self._rng = np.random.default_rng(seed)
         self._mask = None
+        self._forwarded = False
 
     def build(self, input_dim, *, rng=None, dtype="float64"):
         if self.seed is None and rng is not None:
@@ -40,6 +41,7 @@ class Dropout(Layer):
         return super().build(input_dim, rng=rng, dtype=dtype)
 
     def forward(self, x, training=False):
+        self._forwarded = True
         if not training or self.rate == 0.0:
             self._mask = None
             return x
@@ -59,7 +61,15 @@ class Dropout(Layer):
         return x * self._mask
 
     def backward(self, dy, need_input_grad=True):
+        self._require_forward(True if self._forwarded else None)
         return dy if self._mask is None else dy * self._mask
+
+    def random_state(self):
+        return self._rng.bit_generator.state
+
+    def set_random_state(self, state):
+        if state is not None:
+            self._rng.bit_generator.state = state
 
     def jacobian_backward(self, sensitivities, columns):
         return sensitivities  # inference mode: the identity

@@ -34,16 +34,19 @@ def model_from_config(config: dict, compile: bool = True) -> Sequential:
 
 
 def load_model(path, compile: bool = True) -> Sequential:
-    """Rebuild a model saved by ``Sequential.save``: same architecture, weights and (if
-    ``compile``) optimizer configuration, loss and metrics. Predictions are identical.
+    """Rebuild a model saved by ``Sequential.save``: same architecture, weights, random
+    generators and (if ``compile``) optimizer — configuration and state —, loss and metrics.
+    Predictions are identical, and training continues as the saved model would have.
 
     Raises:
         ValueError: naming the file, when it is not a readable refnn model archive.
     """
-    config, weights = saving.read_model_archive(path)
+    config, weights, state = saving.read_model_archive(path)
     model = model_from_config(config, compile=compile)
     if model.built:
         saving.assign_weights(model, weights, f"the file {os.fspath(path)!r}")
     elif weights:
         raise ValueError(f"The file {os.fspath(path)!r} holds weights for a model that was never built")
+    if state is not None:
+        saving.restore_training_state(model, *state)
     return model

@@ -7,13 +7,17 @@ Two formats:
   ``allow_pickle=False``, so a file can hold numbers only, never code. Loading matches *names*
   and shapes exactly (Keras's ``.weights.h5`` matches by layer order instead); on any mismatch
   the model is left unchanged and the error names the first mismatch (in the model's order).
-* **model** (``Sequential.save``/``refnn.load_model``, in ``refnn.models.loading``): a zip archive, like Keras's ``.keras``, with
-  ``metadata.json`` (format, versions, date), ``config.json`` (the architecture — every layer's
-  class and config, with initializers and regularizers as ``{"module", "class_name",
-  "config"}`` — and the compile configuration: optimizer, loss and metric names) and
-  ``model.weights.npz`` (the weights format above). Classes are looked up only in refnn's own
-  modules, never imported by name. The optimizer's *state* (slots, iteration count) is not
-  saved: a loaded model restarts its optimizer (Keras's ``.keras`` does save it).
+* **model** (``Sequential.save``/``refnn.load_model``, in ``refnn.models.loading``): a zip
+  archive, like Keras's ``.keras``, with ``metadata.json`` (format, versions, date),
+  ``config.json`` (the architecture — every layer's class and config, with initializers and
+  regularizers as ``{"module", "class_name", "config"}`` — and the compile configuration:
+  optimizer, loss and metric names), ``model.weights.npz`` (the weights format above) and the
+  training state: ``state.json`` (the optimizer's step count and carried scalars, the state of
+  every random generator — ``fit``'s shuffling, each dropout layer's masks) and ``state.npz``
+  (the optimizer's slots, ``"optimizer/<path>/<slot>"``). Saving, loading and training on gives
+  the run that training on without saving gives, bit for bit. Classes are looked up only in
+  refnn's own modules, never imported by name. Archives of format version 1 (without the
+  training state) still load; their optimizer starts afresh.
 
 Every save is atomic: the file is written to a temporary file in the same directory, flushed to
 disk, then renamed over the target with ``os.replace``; a crash leaves either the old file or
@@ -38,11 +42,13 @@ from refnn import initializers, layers, losses, metrics, optimizers, regularizer
 from refnn.version import __version__
 
 __all__ = ["save_weights", "load_weights", "save_model", "read_model_archive", "assign_weights",
-           "model_config", "deserialize_object", "atomic_write"]
+           "model_config", "deserialize_object", "atomic_write", "training_state", "restore_training_state"]
 
 FORMAT = "refnn.model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 _CONFIG, _METADATA, _WEIGHTS = "config.json", "metadata.json", "model.weights.npz"
+_STATE, _STATE_ARRAYS = "state.json", "state.npz"
 
 
 # ---- atomic writes -------------------------------------------------------------------------------
@@ -268,25 +274,49 @@ def save_model(model, path) -> None:
         "numpy_version": np.__version__,
         "date_saved": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }, indent=2)
-    weights = _weights_bytes(model) if model.built else _empty_npz()
+    weights = _weights_bytes(model) if model.built else _npz_bytes({})
+    state, state_arrays = training_state(model)
+    state, state_arrays = json.dumps(state, indent=1), _npz_bytes(state_arrays)
 
     def write(f):
         with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as archive:
             archive.writestr(_METADATA, metadata)
             archive.writestr(_CONFIG, config)
             archive.writestr(_WEIGHTS, weights)
+            archive.writestr(_STATE, state)
+            archive.writestr(_STATE_ARRAYS, state_arrays)
 
     atomic_write(path, write)
 
 
-def _empty_npz() -> bytes:
+def _npz_bytes(arrays: dict) -> bytes:
     buffer = io.BytesIO()
-    np.savez(buffer)
+    np.savez(buffer, **arrays)
     return buffer.getvalue()
 
 
-def read_model_archive(path) -> tuple[dict, dict]:
-    """``(config, {path: array})`` of a model archive written by ``save_model``.
+def training_state(model) -> tuple[dict, dict]:
+    """What training carries besides the weights, as ``(JSON-ready data, {name: array})``: the
+    random generators' states and, for a compiled model, the optimizer's (``get_state``)."""
+    state = {"random": model.random_state(), "optimizer": None}
+    arrays = {}
+    if model.optimizer is not None:
+        state["optimizer"], slots = model.optimizer.get_state()
+        arrays = {f"optimizer/{key}": value for key, value in slots.items()}
+    return state, arrays
+
+
+def restore_training_state(model, state: dict, arrays: dict) -> None:
+    """Put back what ``training_state`` saved (the optimizer's part only into a compiled model)."""
+    model.set_random_state(state["random"])
+    if model.optimizer is not None and state.get("optimizer") is not None:
+        slots = {key.removeprefix("optimizer/"): value for key, value in arrays.items() if key.startswith("optimizer/")}
+        model.optimizer.set_state(state["optimizer"], slots)
+
+
+def read_model_archive(path) -> tuple[dict, dict, tuple | None]:
+    """``(config, {path: array}, (state, state arrays) or None)`` of a model archive written by
+    ``save_model`` (``None``: an archive of format version 1, without training state).
 
     Raises:
         ValueError: naming the file, when it is not a readable refnn model archive.
@@ -305,11 +335,14 @@ def read_model_archive(path) -> tuple[dict, dict]:
             metadata = json.loads(archive.read(_METADATA))
             config = json.loads(archive.read(_CONFIG))
             weights = _read_npz(io.BytesIO(archive.read(_WEIGHTS)), what)
+            state = None
+            if _STATE in names and _STATE_ARRAYS in names:
+                state = (json.loads(archive.read(_STATE)), _read_npz(io.BytesIO(archive.read(_STATE_ARRAYS)), what))
     except (*_DAMAGED, json.JSONDecodeError) as exc:
         raise ValueError(f"{what} is damaged: it cannot be read as a refnn model archive ({exc})") from None
-    if metadata.get("format") != FORMAT or metadata.get("format_version") != FORMAT_VERSION:
+    if metadata.get("format") != FORMAT or metadata.get("format_version") not in READABLE_VERSIONS:
         raise ValueError(
             f"{what} has format {metadata.get('format')!r} version {metadata.get('format_version')!r}; "
-            f"this refnn reads {FORMAT!r} version {FORMAT_VERSION}"
+            f"this refnn reads {FORMAT!r} versions {list(READABLE_VERSIONS)}"
         )
-    return config, weights
+    return config, weights, state

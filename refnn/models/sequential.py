@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import weakref
 
 import numpy as np
 
@@ -52,7 +51,7 @@ class Sequential(Trainer):
         self.layers: list[Layer] = []
         self.input_dim: int | None = None
         self.built = False
-        self.optimizer = None
+        self._optimizer = None
         self.loss = None
         self.metrics: list = []
         self.stop_training = False
@@ -71,11 +70,25 @@ class Sequential(Trainer):
 
     # ---- construction -------------------------------------------------------------------------
     def add(self, layer: Layer) -> None:
-        """Append a layer (built at once if the model is already built)."""
+        """Append a layer (built at once if the model is already built).
+
+        A layer serves one model: its parameters become views of that model's flat vector. A
+        layer that already belongs to another model is refused (Keras would share its weights
+        between the two; refnn cannot without two models writing one vector).
+        """
         if not isinstance(layer, Layer):
             raise TypeError(
                 f"Each layer must be a refnn.layers.Layer. Received: {layer!r} of type {type(layer).__name__}"
             )
+        owner = getattr(layer, "_model", None)
+        if owner is not None and owner is not self:
+            raise ValueError(
+                f"Layer {layer.name!r} ({type(layer).__name__}) already belongs to the model {owner.name!r}: a "
+                "refnn model keeps its layers' parameters in one vector of its own, so a layer cannot serve "
+                "two models. Create new layers for this model, or copy the whole model (copy.deepcopy(model))."
+            )
+        if any(other is layer for other in self.layers):
+            raise ValueError(f"Layer {layer.name!r} is already in this model: a layer can appear once.")
         if layer.name is None:
             prefix = layer.default_name_prefix()
             taken = {other.name for other in self.layers}
@@ -86,6 +99,7 @@ class Sequential(Trainer):
         elif any(other.name == layer.name for other in self.layers):
             raise ValueError(f"Layer names must be unique in a model. Received a second layer named {layer.name!r}")
         self.layers.append(layer)
+        layer._model = self
         if self.built:
             self._build_layer(len(self.layers) - 1, self.layers[-2].output_dim if len(self.layers) > 1
                               else self.input_dim)
@@ -96,8 +110,21 @@ class Sequential(Trainer):
         return self.layers[index].build(input_dim, rng=rng, dtype=self.dtype)
 
     def build(self, input_dim: int) -> None:
-        """Create every layer's parameters for inputs of width ``input_dim``."""
+        """Create every layer's parameters for inputs of width ``input_dim``.
+
+        Building a built model again for the same width does nothing (as in Keras): its weights
+        stay. Another width is refused — it would replace the trained weights while the optimizer
+        kept their moments.
+        """
         width = check_positive_int("input_dim", input_dim)
+        if self.built:
+            if width != self.input_dim:
+                raise ValueError(
+                    f"The model is already built for input_dim={self.input_dim}; building it for another "
+                    "width would replace its weights. Create a new model for the new width. "
+                    f"Received: input_dim={width}"
+                )
+            return
         if not self.layers:
             raise ValueError("The model has no layers. Add layers before building it.")
         self.input_dim = width
@@ -113,11 +140,45 @@ class Sequential(Trainer):
         memo[id(self)] = clone
         for key, value in self.__dict__.items():
             setattr(clone, key, copy.deepcopy(value, memo))
-        if clone.built:
-            clone._pack()
-        if clone.optimizer is not None:
-            clone.optimizer._model = weakref.ref(clone)
+        clone._relink()
         return clone
+
+    def __setstate__(self, state: dict) -> None:
+        # unpickling (pickle, joblib, multiprocessing) copies every view too: link them again
+        self.__dict__.update(state)
+        self._relink()
+
+    def _relink(self) -> None:
+        if self.built:
+            self._pack()
+        if self._optimizer is not None:
+            self._optimizer._model = self
+
+    def _check_parameters_linked(self) -> None:
+        """Every layer's arrays must be the model's packed views, or training would update
+        copies nobody reads. An array replaced by assignment (``layer.params["kernel"] = W``)
+        is copied into the packed vector and linked again; one of another shape is refused."""
+        if not self.built:
+            return
+        for layer in self.layers:
+            if layer.params.keys() != {p.partition("/")[2] for p in self._params if p.startswith(layer.name + "/")}:
+                raise ValueError(
+                    f"Layer {layer.name!r} has parameters {sorted(layer.params)} that the model did not build. "
+                    "Change a layer's parameters by writing into them, e.g. layer.params['kernel'][...] = W."
+                )
+            for key, array in layer.params.items():
+                view = self._params[f"{layer.name}/{key}"]
+                if array is view:
+                    continue
+                array = check_numeric_array(f"{layer.name}.params[{key!r}]", array, dtype=self.dtype)
+                if array.shape != view.shape:
+                    raise ValueError(
+                        f"Shape mismatch for {layer.name}/{key}: the model has {view.shape}. "
+                        f"Received: {layer.name}.params[{key!r}].shape={array.shape}"
+                    )
+                view[...] = array
+                layer.params[key] = view
+                layer.grad_buffers[key] = self._grads[f"{layer.name}/{key}"]
 
     def _pack(self) -> None:
         """Hold every parameter, and every gradient, as a view of one flat vector.
@@ -233,6 +294,7 @@ class Sequential(Trainer):
         ``grads`` hold the data gradients, the returned dict adds the penalties' gradients.
         """
         self._require_compiled("loss_and_gradients")
+        self._check_parameters_linked()
         x = self._check_x(x)
         y = self._check_y(y, x.shape[0])
         loss, grads, _ = self._loss_and_gradients(x, y, training, sample_weight)
@@ -241,12 +303,14 @@ class Sequential(Trainer):
     # ---- weights -------------------------------------------------------------------------------
     def get_weights(self) -> list[np.ndarray]:
         """Copies of the parameters in Keras's order: ``[W0 (in, out), b0, W1, b1, ...]``."""
+        self._check_parameters_linked()
         self._require_built("get_weights")
         return [value.copy() for value in self.params.values()]
 
     def set_weights(self, weights) -> None:
         """Set every parameter from a list in ``get_weights`` order. Counts and shapes are checked
         first: on a mismatch nothing is changed."""
+        self._check_parameters_linked()
         self._require_built("set_weights")
         params = self.params
         weights = list(weights)
@@ -272,17 +336,35 @@ class Sequential(Trainer):
     def save_weights(self, path) -> None:
         """Write every parameter to a ``.npz`` file, keyed by its path (``"dense_0/kernel"``);
         atomically: a crash never leaves a half-written file where a good one stood."""
+        self._check_parameters_linked()
         saving.save_weights(self, path)
 
     def load_weights(self, path) -> None:
         """Load parameters saved by ``save_weights`` (or ``save``). Names and shapes must match
         the model exactly; otherwise nothing is changed and the first mismatch is reported."""
+        self._check_parameters_linked()
         saving.load_weights(self, path)
 
     def save(self, path) -> None:
         """Save architecture (JSON), compile configuration and weights to one archive;
         ``refnn.load_model(path)`` rebuilds the model."""
+        self._check_parameters_linked()
         saving.save_model(self, path)
+
+    # ---- random state -------------------------------------------------------------------------
+    def random_state(self) -> dict:
+        """The state of every generator training draws from — ``fit``'s shuffling and each
+        layer's own (dropout masks) — as JSON-ready data; a saved model keeps it."""
+        layers = {layer.name: layer.random_state() for layer in self.layers}
+        return {"shuffle": self._shuffle_rng.bit_generator.state,
+                "layers": {name: state for name, state in layers.items() if state is not None}}
+
+    def set_random_state(self, state: dict) -> None:
+        """Restore what ``random_state`` returned: the next shuffle and masks are the ones the
+        saved model would have drawn."""
+        self._shuffle_rng.bit_generator.state = state["shuffle"]
+        for layer in self.layers:
+            layer.set_random_state(state["layers"].get(layer.name))
 
     # ---- presentation --------------------------------------------------------------------------
     def summary(self, print_fn=print) -> str:

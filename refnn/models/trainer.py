@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import warnings
-import weakref
 
 import numpy as np
 
@@ -35,22 +34,43 @@ __all__ = ["Trainer"]
 class Trainer:
     """``compile``, ``train_step``, ``fit``, ``evaluate`` and ``predict`` (see ``Sequential``)."""
 
+    @property
+    def optimizer(self):
+        """The optimizer; assigning one binds it to this model (see ``compile``)."""
+        return self._optimizer
+
+    @optimizer.setter
+    def optimizer(self, optimizer) -> None:
+        if optimizer is not None:
+            owner = optimizer._model
+            if owner is not None and owner is not self and (optimizer.iterations or optimizer.state):
+                raise ValueError(
+                    f"This optimizer has already trained the model {owner.name!r}: its state (moments, step "
+                    "count) is keyed by parameter paths that every model shares (dense_0/kernel, ...). Give "
+                    f"each model its own optimizer, e.g. `{type(optimizer).__name__}.from_config(opt.get_config())`. "
+                    f"Received: optimizer={optimizer!r}"
+                )
+            optimizer._model = self
+        self._optimizer = optimizer
+
     def compile(self, optimizer="sgd", loss=None, metrics=None) -> None:
-        """Set the optimizer (name or instance), the loss (Keras name or instance) and metrics."""
+        """Set the optimizer (name or instance), the loss (Keras name or instance) and metrics.
+
+        An optimizer serves one model: one that has already trained another model is refused (as
+        Keras refuses an optimizer built for other variables), whether or not that model still
+        exists. The loss must reduce to a scalar: ``reduction="none"`` gives per-sample values,
+        for use outside ``fit``.
+        """
         if loss is None:
             raise ValueError("`loss` is required, e.g. loss=\"categorical_crossentropy\". Received: loss=None")
         optimizer = optimizers_module.get(optimizer)
-        owner = getattr(optimizer, "_model", None)
-        if owner is not None and owner() is not None and owner() is not self:
-            raise ValueError(
-                "This optimizer already trains another model, and its state (moments, step count) is "
-                "keyed by parameter paths that every model shares (dense_0/kernel, ...). Give each model "
-                f"its own optimizer, e.g. `{type(optimizer).__name__}.from_config(opt.get_config())`. "
-                f"Received: optimizer={optimizer!r}"
-            )
         loss = losses_module.get(loss)
+        if loss.reduction == "none":
+            raise ValueError(
+                "`compile` needs a loss reduced to a scalar (reduction 'sum_over_batch_size', 'mean' or "
+                f"'sum'): reduction='none' gives one value per sample, for use outside fit. Received: loss={loss!r}"
+            )
         optimizer.check_loss(loss)  # e.g. Levenberg–Marquardt refuses a non-sum-of-squares loss
-        optimizer._model = weakref.ref(self)
         self.optimizer, self.loss = optimizer, loss
         if metrics is None:
             metrics = []
@@ -63,6 +83,7 @@ class Trainer:
         """One forward, backward and optimizer update on a batch; returns the batch loss
         (computed with the weights before the update)."""
         self._require_compiled("train_step")
+        self._check_parameters_linked()
         x = self._check_x(x)
         return self._train_batch(x, self._check_y(y, x.shape[0]))[0]
 
@@ -101,6 +122,7 @@ class Trainer:
             the ``History`` (also ``model.history``).
         """
         self._require_compiled("fit")
+        self._check_parameters_linked()
         epochs = check_non_negative_int("epochs", epochs)
         initial_epoch = check_non_negative_int("initial_epoch", initial_epoch)
         batch_size = 32 if batch_size is None else check_positive_int("batch_size", batch_size)
@@ -239,3 +261,8 @@ class Trainer:
     def _require_compiled(self, what: str) -> None:
         if self.loss is None or self.optimizer is None:
             raise ValueError(f"You must call `compile(optimizer, loss)` before `{what}`.")
+        if self.optimizer._model is not self:
+            raise ValueError(
+                f"This model's optimizer was compiled into the model {self.optimizer._model.name!r} since: an "
+                f"optimizer serves one model. Compile this one again with an optimizer of its own before `{what}`."
+            )

@@ -69,6 +69,9 @@ class Optimizer:
     """
 
     name = "optimizer"
+    #: attributes besides the slots and ``iterations`` that a rule carries from one step to the
+    #: next (saved with the model, see ``get_state``)
+    carried_attributes: tuple = ()
     #: Rprop, Quickprop and Levenberg–Marquardt need the gradient of the whole training set
     requires_full_batch = False
     #: the rule treats every element alone, so it may run once on a packed vector of all
@@ -115,7 +118,7 @@ class Optimizer:
         # scratch arrays per path, reused every step (not state: never read across steps)
         self._scratch_arrays: dict[str, dict[str, np.ndarray]] = {}
         self._packed = PackedState()
-        self._model = None  # weak reference to the model that compiled this optimizer
+        self._model = None  # the model this optimizer serves (bound by its compile)
 
     # ---- the pipeline ---------------------------------------------------------------------------
     def apply(self, params: dict, grads: dict, loss: float | None = None) -> None:
@@ -170,6 +173,18 @@ class Optimizer:
         clone._model = None  # a copy is bound again by the model that compiles (or copies) it
         return clone
 
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_model"] = None  # a pickled model binds its optimizer again when it is unpickled
+        state["_scratch_arrays"] = {}
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        # unpickling turns the per-path views of the packed state into arrays of their own (same
+        # values): drop the flat copies, as deepcopy does
+        self.__dict__.update(state)
+        self._packed.forget(self.state)
+
     def build(self, params: dict) -> None:
         """Create the state of every path not seen before (``apply`` does this on its own; call it
         to set the state by hand before the first step).
@@ -207,6 +222,32 @@ class Optimizer:
     def build_state(self, path: str, param: np.ndarray) -> dict[str, np.ndarray]:
         """Create this parameter's state (slots); called once per path, on first sight."""
         return {}
+
+    def get_state(self) -> tuple[dict, dict]:
+        """Everything the optimizer carries from one step to the next, for saving:
+        ``({"iterations": n, attribute: value, ...}, {"<path>/<slot>": array})`` — JSON-ready
+        scalars (a NumPy scalar as ``{"dtype", "value"}``) and copies of the slots."""
+        scalars = {"iterations": self.iterations}
+        for name in self.carried_attributes:
+            value = getattr(self, name)
+            scalars[name] = {"dtype": value.dtype.name, "value": value.item()} if isinstance(value, np.generic) else value
+        arrays = {f"{path}/{slot}": np.array(array) for path, slots in self.state.items() if path != PACKED
+                  for slot, array in slots.items()}
+        return scalars, arrays
+
+    def set_state(self, scalars: dict, arrays: dict) -> None:
+        """Restore what ``get_state`` returned: the next step continues exactly where the saved
+        optimizer stopped."""
+        self.iterations = int(scalars["iterations"])
+        for name in self.carried_attributes:
+            value = scalars.get(name)
+            setattr(self, name, np.dtype(value["dtype"]).type(value["value"]) if isinstance(value, dict) else value)
+        self.state = {}
+        for key, array in arrays.items():
+            path, _, slot = key.rpartition("/")
+            self.state.setdefault(path, {})[slot] = np.array(array)
+        self._packed.forget(self.state)
+        self._scratch_arrays = {}
 
     def check_loss(self, loss) -> None:
         """Refuse, at ``compile``, a loss this method cannot minimise (every loss is fine here)."""

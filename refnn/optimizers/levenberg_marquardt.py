@@ -73,6 +73,7 @@ class LevenbergMarquardt(ModelOptimizer):
     """
 
     name = "levenberg_marquardt"
+    carried_attributes = ("mu", "stop_reason", "gradient_norm", "rejections", "total_rejections")
     requires_full_batch = True
 
     def __init__(self, mu: float = 1e-3, mu_decrease: float = 0.1, mu_increase: float = 10.0,

@@ -40,6 +40,7 @@ class Nadam(Optimizer):
     """
 
     name = "Nadam"
+    carried_attributes = ("u_product",)
     _DECAY = 0.96
 
     def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999,

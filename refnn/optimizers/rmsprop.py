@@ -24,8 +24,11 @@ class RMSprop(Optimizer):
 
     and ``W ← W − Δ``, or with ``momentum = μ > 0``: ``b ← μb + Δ; W ← W − b`` (Keras; PyTorch keeps
     lr outside ``b``, which is the same for a constant lr).
-    ``bias_correction=True`` (not in Keras) divides ``v`` (and ``a``) by ``1 − ρᵗ`` first, as Adam
-    does: with ε outside the √ this *is* Adam with ``β₁ = 0`` (``epsilon_placement="sqrt_v_hat"``). Keras's ε inside the √
+    ``bias_correction=True`` (not in Keras) divides ``v`` by ``1 − ρᵗ`` first, as Adam does: with ε
+    outside the √ this *is* Adam with ``β₁ = 0`` (``epsilon_placement="sqrt_v_hat"``). It is refused
+    together with ``centered=True``: at t = 1 the corrected ``v − a²`` is ``g² − g² = 0`` (one sample
+    has no variance), so the first step would be ``lr·g/ε``, 10⁵× too large, and no published method
+    combines the two (Graves's centred RMSprop has no correction). Keras's ε inside the √
     puts a floor ``√ε ≈ 3.2e-4`` under the denominator, which slows steps for ``|g| ≲ 1e-3``.
 
     The textbook preset (``optimizers.get("rmsprop", convention="textbook")``) is
@@ -65,6 +68,13 @@ class RMSprop(Optimizer):
         self.centered = check_bool("centered", centered)
         self.epsilon_placement = check_choice("epsilon_placement", epsilon_placement, _PLACEMENTS)
         self.bias_correction = check_bool("bias_correction", bias_correction)
+        if self.centered and self.bias_correction:
+            raise ValueError(
+                "`centered=True` with `bias_correction=True` is refused: at t = 1 the corrected mean square "
+                "equals the squared corrected mean (one sample has no variance), so the first step would be "
+                "lr·g/ε — about 10⁵ times too large. Use one of the two. Received: centered=True, "
+                "bias_correction=True"
+            )
 
     def build_state(self, path, param):
         state = {"velocity": np.zeros_like(param)}
@@ -98,22 +108,16 @@ class RMSprop(Optimizer):
             param -= step
 
     def _denominator(self, path, param, work: np.ndarray) -> np.ndarray:
-        """``√(s + ε)`` (inside) or ``√s + ε`` (outside), with ``s = v`` — ``v/(1 − ρᵗ)`` when
-        bias-corrected, minus ``a²`` (its corrected ``a``, computed in ``work``) when centered."""
+        """``√(s + ε)`` (inside) or ``√s + ε`` (outside): ``s = v``, ``v/(1 − ρᵗ)`` when
+        bias-corrected, ``v − a²`` when centered (``a²`` computed in ``work``)."""
         dt = param.dtype.type
         state = self.state[path]
         denominator = self._scratch(path, param, "denominator")
-        source, correction = state["velocity"], None
+        source = state["velocity"]
         if self.bias_correction:
-            correction = dt(1.0) - power(dt(self.rho), self.iterations + 1)
-            source = np.divide(source, correction, out=denominator)
+            source = np.divide(source, dt(1.0) - power(dt(self.rho), self.iterations + 1), out=denominator)
         if self.centered:
-            mean_square = work
-            if correction is None:
-                np.square(state["average_gradient"], out=mean_square)
-            else:
-                np.divide(state["average_gradient"], correction, out=mean_square)
-                np.square(mean_square, out=mean_square)
+            mean_square = np.square(state["average_gradient"], out=work)
             source = np.subtract(source, mean_square, out=denominator)
         if self.epsilon_placement == "inside_sqrt":  # Keras: √(s + ε)
             np.add(source, dt(self.epsilon), out=denominator)

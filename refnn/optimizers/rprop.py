@@ -57,6 +57,7 @@ class Rprop(Optimizer):
     """
 
     name = "Rprop"
+    carried_attributes = ("previous_loss",)
     requires_full_batch = True
 
     def __init__(

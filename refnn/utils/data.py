@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from refnn.utils.validation import check_class_ids, check_float, check_positive_int
+from refnn.utils.validation import check_bool, check_class_ids, check_float, check_positive_int, check_seed
 
 __all__ = ["one_hot", "train_test_split", "split_validation", "batches", "shuffled_batches"]
 
 
 def one_hot(labels, num_classes: int | None = None, dtype="float64") -> np.ndarray:
     """``one_hot([0, 2], 3) = [[1, 0, 0], [0, 0, 1]]``."""
-    labels = check_class_ids("labels", np.reshape(labels, -1))
-    k = int(labels.max()) + 1 if num_classes is None else check_positive_int("num_classes", num_classes)
-    if labels.size and labels.max() >= k:
-        raise ValueError(f"`labels` must be < num_classes={k}. Received: max label {labels.max()}")
+    k = None if num_classes is None else check_positive_int("num_classes", num_classes)
+    labels = check_class_ids("labels", np.reshape(labels, -1), k)
+    if k is None:
+        if labels.size == 0:
+            raise ValueError("`labels` is empty, so the number of classes is unknown: pass `num_classes`. "
+                             "Received: labels=[]")
+        k = int(labels.max()) + 1
     out = np.zeros((labels.size, k), dtype=dtype)
     out[np.arange(labels.size), labels] = 1
     return out
@@ -22,28 +25,51 @@ def one_hot(labels, num_classes: int | None = None, dtype="float64") -> np.ndarr
 
 def train_test_split(x, y, test_size: float = 0.25, seed: int | None = None, stratify: bool = False):
     """Shuffle with ``seed`` and split; ``stratify`` keeps the class proportions of ``y``
-    (class ids or one-hot)."""
+    (class ids or one-hot). The test set gets ``round(N·test_size)`` rows (per class when
+    stratified).
+
+    Raises:
+        ValueError: x and y of different lengths, or a split that leaves a side empty (or, when
+            stratified, with fewer rows than classes) — scikit-learn's messages.
+    """
     x, y = np.asarray(x), np.asarray(y)
-    if not 0.0 < test_size < 1.0:
-        raise ValueError(f"`test_size` must be in (0, 1). Received: test_size={test_size!r}")
-    rng = np.random.default_rng(seed)
-    n = x.shape[0]
-    if stratify:
-        labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1)
-        test = []
-        for cls in np.unique(labels):
-            idx = rng.permutation(np.flatnonzero(labels == cls))
-            test.extend(idx[: int(round(len(idx) * test_size))])
-        test = np.sort(np.asarray(test, dtype=np.int64))
+    test_size = check_float("test_size", test_size, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+    rng = np.random.default_rng(check_seed("seed", seed))
+    n = x.shape[0] if x.ndim else 0
+    if y.ndim == 0 or y.shape[0] != n:
+        raise ValueError(f"Found input variables with inconsistent numbers of samples: [{n}, {y.shape[0] if y.ndim else 0}]")
+    if check_bool("stratify", stratify):
+        test = _stratified_test_rows(y, test_size, rng)
         mask = np.ones(n, bool)
         mask[test] = False
-        train = rng.permutation(np.flatnonzero(mask))
-        test = rng.permutation(test)
+        train, test = rng.permutation(np.flatnonzero(mask)), rng.permutation(test)
     else:
         order = rng.permutation(n)
         n_test = int(round(n * test_size))
         test, train = order[:n_test], order[n_test:]
+        for side, rows in (("train", train), ("test", test)):
+            if rows.size == 0:
+                raise ValueError(
+                    f"With n_samples={n}, test_size={test_size} and train_size=None, the resulting {side} set "
+                    "will be empty. Adjust any of the aforementioned parameters."
+                )
     return x[train], x[test], y[train], y[test]
+
+
+def _stratified_test_rows(y: np.ndarray, test_size: float, rng: np.random.Generator) -> np.ndarray:
+    labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1)
+    classes = np.unique(labels)
+    test = []
+    for cls in classes:
+        idx = rng.permutation(np.flatnonzero(labels == cls))
+        test.extend(idx[: int(round(len(idx) * test_size))])
+    n_test, n_train = len(test), labels.size - len(test)
+    for side, count in (("test", n_test), ("train", n_train)):
+        if count < classes.size:
+            raise ValueError(
+                f"The {side}_size = {count} should be greater or equal to the number of classes = {classes.size}"
+            )
+    return np.sort(np.asarray(test, dtype=np.int64))
 
 
 def split_validation(x: np.ndarray, y: np.ndarray, validation_split: float):

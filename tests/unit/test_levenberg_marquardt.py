@@ -283,7 +283,7 @@ def test_only_sum_of_squares_losses_at_the_first_step():
 
 def test_unreduced_loss_is_refused():
     model = net_1_15_1(0)
-    with pytest.raises(ValueError, match=r'reduced to a scalar. Received: loss with reduction="none"'):
+    with pytest.raises(ValueError, match=r"needs a loss reduced to a scalar .*reduction='none'"):
         model.compile(LM(), losses.MeanSquaredError(reduction="none"))
 
 

@@ -248,10 +248,14 @@ def test_archive_layout_is_readable_json(tmp_path):
     path = tmp_path / "model.refnn"
     model.save(path)
     with zipfile.ZipFile(path) as archive:
-        assert sorted(archive.namelist()) == ["config.json", "metadata.json", "model.weights.npz"]
+        assert sorted(archive.namelist()) == ["config.json", "metadata.json", "model.weights.npz", "state.json",
+                                              "state.npz"]
         config = json.loads(archive.read("config.json"))
         metadata = json.loads(archive.read("metadata.json"))
-    assert metadata["format"] == "refnn.model" and metadata["format_version"] == 1
+        state = json.loads(archive.read("state.json"))
+    assert metadata["format"] == "refnn.model" and metadata["format_version"] == 2
+    assert state["optimizer"]["iterations"] == 0 and state["random"]["shuffle"]["bit_generator"] == "PCG64"
+    assert set(state["random"]["layers"]) == {"dropout_0"}  # the one layer with a generator of its own
     assert config["config"]["input_dim"] == 5 and config["config"]["dtype"] == "float64"
     dense = config["config"]["layers"][0]
     assert dense["class_name"] == "Dense" and dense["config"]["kernel_regularizer"] == {
@@ -319,7 +323,7 @@ def test_load_model_refusals(tmp_path):
         refnn.load_model(rewrite("bad2.refnn", **{"config.json": json.dumps(config)}))
     metadata = json.loads(entries["metadata.json"])
     metadata["format_version"] = 99
-    with pytest.raises(ValueError, match=r"version 99; this refnn reads 'refnn.model' version 1"):
+    with pytest.raises(ValueError, match=r"version 99; this refnn reads 'refnn.model' versions \[1, 2\]"):
         refnn.load_model(rewrite("future.refnn", **{"metadata.json": json.dumps(metadata)}))
 
 

@@ -370,7 +370,7 @@ def test_one_optimizer_cannot_train_two_models(review_data):
     first = _two_layer()
     first.compile(opt, "categorical_crossentropy")
     first.fit(*review_data, epochs=1, verbose=0)
-    with pytest.raises(ValueError, match=r"This optimizer already trains another model.*Received: optimizer=Adam"):
+    with pytest.raises(ValueError, match=r"This optimizer has already trained the model 'sequential'.*Received: optimizer=Adam"):
         _two_layer(seed=1).compile(opt, "categorical_crossentropy")
     first.compile(opt, "categorical_crossentropy")  # its own model may compile it again
 
