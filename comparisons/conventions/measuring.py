@@ -14,7 +14,8 @@ F64 = "float64"
 
 def keras_trajectory(make_optimizer, init: np.ndarray, grads: np.ndarray, dtype: str = F64) -> np.ndarray:
     """``W_0 … W_T`` of a Keras optimizer (``make_optimizer()`` is called under ``floatx(dtype)``)
-    fed ``grads[t]`` at step t; shape ``(T + 1, *init.shape)``."""
+    fed ``grads[t]`` at step t, each step compiled as ``fit`` compiles it; shape
+    ``(T + 1, *init.shape)``."""
     import keras
     import tensorflow as tf
 
@@ -23,9 +24,11 @@ def keras_trajectory(make_optimizer, init: np.ndarray, grads: np.ndarray, dtype:
     with floatx(dtype):
         opt = make_optimizer()
         var = keras.Variable(np.asarray(init, dtype=dtype), dtype=dtype)
+        opt.build([var])
+        step = tf.function(lambda g: opt.apply_gradients([(g, var)]))  # compiled, as fit runs it
         out = [np.asarray(init, dtype=dtype)]
         for g in grads:
-            opt.apply_gradients([(tf.constant(np.asarray(g, dtype=dtype)), var)])
+            step(tf.constant(np.asarray(g, dtype=dtype)))
             out.append(var.numpy())
     return np.stack(out)
 

@@ -102,20 +102,28 @@ def optimizer_steps(optimizer, steps: int = 100, dtype: str = "float64", shapes:
 
 
 def _run_both(mine, keras_opt, init: dict, grads_seq: list, losses, dtype: str):
-    """``({path: [values after each step]}, same for Keras)``."""
+    """``({path: [values after each step]}, same for Keras)``. Keras's step runs compiled
+    (``tf.function``), as ``fit`` runs it: TensorFlow's graph optimizer then rewrites a schedule's
+    division by ``decay_steps`` (see ``refnn.optimizers.schedules``)."""
     uses_loss = getattr(keras_opt, "uses_loss", False)
     params = {p: v.copy() for p, v in init.items()}
     traj_mine = {p: [] for p in init}
     traj_keras = {p: [] for p in init}
     with floatx(dtype):
         kvars = [keras.Variable(init[p], dtype=dtype, name=p.replace("/", "_")) for p in init]
-        for t, grads in enumerate(grads_seq):
-            mine.apply(params, {p: grads[p] for p in init}, loss=float(losses[t]))
-            pairs = [(tf.constant(grads[p]), v) for p, v in zip(init, kvars)]
+        keras_opt.build(kvars)
+
+        @tf.function
+        def keras_step(grads, loss):
+            pairs = list(zip(grads, kvars))
             if uses_loss:
-                keras_opt.apply_gradients(pairs, loss=float(losses[t]))
+                keras_opt.apply_gradients(pairs, loss=loss)
             else:
                 keras_opt.apply_gradients(pairs)
+
+        for t, grads in enumerate(grads_seq):
+            mine.apply(params, {p: grads[p] for p in init}, loss=float(losses[t]))
+            keras_step([tf.constant(grads[p]) for p in init], tf.constant(float(losses[t]), tf.float64))
             for p, v in zip(init, kvars):
                 traj_mine[p].append(params[p].copy())
                 traj_keras[p].append(v.numpy())

@@ -3,12 +3,29 @@
 A schedule is called with ``step = optimizer.iterations`` *before* the update, so the first
 update uses ``schedule(0)`` (Keras: ``learning_rate(self._iterations)``).
 
-``schedule(step, dtype=np.float64)`` evaluates the formula in ``dtype``. Keras evaluates its
-schedules in the dtype of ``initial_learning_rate`` as a tensor, which for a Python float is
-**float32 even in float64 mode**; an optimizer with ``keras_float32_constants=True`` therefore asks
-for ``dtype=np.float32``. Every elementary operation is then a float32 operation, and ``pow``/``cos``
-are computed in float64 and rounded once to float32 (TensorFlow's scalar float32 ``pow``/``cos``
-are correctly rounded in all but ~0.1 % of cases, NumPy's float32 ``cos`` in ~83 %).
+``schedule(step, dtype=np.float64)`` evaluates the formula in ``dtype``: float64 is the exact
+formula; float32 is what Keras computes inside ``fit``. Keras evaluates its schedules in the dtype
+of ``initial_learning_rate`` as a tensor, which for a Python float is **float32 even in float64
+mode**; an optimizer with ``keras_float32_constants=True`` therefore asks for ``dtype=np.float32``.
+Every elementary operation is then a float32 operation, and ``pow``/``cos`` are computed in float64
+and rounded once to float32.
+
+**A division by a constant inside ``fit``.** ``fit`` runs the optimizer, schedule included, in a
+compiled ``tf.function``, and TensorFlow's graph optimizer replaces ``step / decay_steps`` by
+``step × float32(1/decay_steps)``, which rounds differently. With ``staircase=True`` the floor then
+lands one step short whenever ``k·decay_steps × float32(1/decay_steps) < k``: for 135 of the
+``decay_steps`` 1…1000 (41, 47, 55, …) Keras's ``fit`` skips a whole decay step at step 41, 82, …;
+``PolynomialDecay(cycle=True)``'s ``ceil`` jumps a cycle early likewise (160 of 1…1000). The
+float32 evaluation here does the same (measured bit for bit against a compiled Keras schedule:
+ExponentialDecay, InverseTimeDecay, PolynomialDecay and CosineDecay, where TensorFlow also folds
+a constant factor — π, InverseTimeDecay's rate — into the reciprocal; not inside CosineDecay's
+warm-up ``cond``, whose branches it leaves as written). Run step by step (eagerly), Keras divides exactly; the bridge compares with Keras
+compiled, the way ``fit`` runs it.
+
+Two float32 differences remain, one ulp of the learning rate at rare steps: TensorFlow's scalar
+float32 ``pow`` and ``cos`` are not always correctly rounded (measured: ~0.2 % of
+ExponentialDecay's values, ~0.4 % of CosineDecay's); and compiled TensorFlow flushes subnormal
+results to 0 (a learning rate below 1.2e-38).
 
 Names, arguments, defaults and ``get_config`` keys are Keras's, so a config moves between the two.
 """
@@ -32,6 +49,14 @@ __all__ = [
     "serialize",
     "deserialize",
 ]
+
+
+def _divide_by_constant(numerator, constant):
+    """``numerator / constant``; in float32 — Keras inside ``fit`` — as TensorFlow's graph
+    optimizer rewrites it: ``numerator × float32(1/constant)`` (see the module docstring)."""
+    if type(numerator) is np.float32:
+        return numerator * (np.float32(1.0) / np.float32(constant))
+    return numerator / constant
 
 
 def _check_steps(name: str, value, positive: bool = True):
@@ -77,7 +102,7 @@ class _DecayOverSteps(LearningRateSchedule):
         self.name = type(self).__name__ if name is None else name
 
     def _progress(self, step, f):
-        p = f(step) / f(self.decay_steps)
+        p = _divide_by_constant(f(step), f(self.decay_steps))
         return np.floor(p) if self.staircase else p
 
     def get_config(self) -> dict:
@@ -144,7 +169,12 @@ class InverseTimeDecay(_DecayOverSteps):
 
     def __call__(self, step, dtype=np.float64) -> float:
         f = np.dtype(dtype).type
-        return float(f(self.initial_learning_rate) / (f(1.0) + f(self.decay_rate) * self._progress(step, f)))
+        if f is np.float32 and not self.staircase:
+            # inside fit TensorFlow folds rate·(step·float32(1/decay_steps)) into (rate·float32(1/decay_steps))·step
+            decay = (f(self.decay_rate) * (f(1.0) / f(self.decay_steps))) * f(step)
+        else:
+            decay = f(self.decay_rate) * self._progress(step, f)
+        return float(f(self.initial_learning_rate) / (f(1.0) + decay))
 
 
 class PolynomialDecay(LearningRateSchedule):
@@ -168,10 +198,10 @@ class PolynomialDecay(LearningRateSchedule):
         s = f(step)
         horizon = f(self.decay_steps)
         if self.cycle:
-            horizon = horizon * (f(1.0) if s == 0 else np.ceil(s / f(self.decay_steps)))
+            horizon = horizon * (f(1.0) if s == 0 else np.ceil(_divide_by_constant(s, f(self.decay_steps))))
+            p = s / horizon  # a varying horizon: a true division
         else:
-            s = min(s, horizon)
-        p = s / horizon
+            p = _divide_by_constant(min(s, horizon), horizon)
         end = f(self.end_learning_rate)
         return float((f(self.initial_learning_rate) - end) * scalars.power(f(1.0) - p, f(self.power)) + end)
 
@@ -202,9 +232,13 @@ class CosineDecay(LearningRateSchedule):
         self.warmup_steps = _check_steps("warmup_steps", warmup_steps, positive=False)
         self.name = name
 
-    def _decay(self, f, s, lr_from):
-        fraction = s / f(self.decay_steps)
-        decayed = f(0.5) * (f(1.0) + scalars.cosine(f(math.pi) * fraction))
+    def _decay(self, f, s, lr_from, compiled: bool):
+        if compiled and f is np.float32:
+            # inside fit TensorFlow rewrites π·(s / decay_steps) as (π·float32(1/decay_steps))·s
+            angle = (f(math.pi) * (f(1.0) / f(self.decay_steps))) * s
+        else:
+            angle = f(math.pi) * (s / f(self.decay_steps))
+        decayed = f(0.5) * (f(1.0) + scalars.cosine(angle))
         return lr_from * (f(1.0 - self.alpha) * decayed + f(self.alpha))
 
     def __call__(self, step, dtype=np.float64) -> float:
@@ -213,13 +247,14 @@ class CosineDecay(LearningRateSchedule):
         decay_steps = f(self.decay_steps)
         s = f(step)
         if self.warmup_target is None:
-            return float(self._decay(f, min(s, decay_steps), lr0))
+            return float(self._decay(f, min(s, decay_steps), lr0, compiled=True))
         warmup_steps = f(self.warmup_steps)
         target = f(self.warmup_target)
         s = min(s, decay_steps + warmup_steps)
+        # TensorFlow leaves the divisions inside the branches of Keras's warm-up cond as written
         if s < warmup_steps:
             return float((target - lr0) * (s / warmup_steps) + lr0)
-        return float(self._decay(f, s - warmup_steps, target))
+        return float(self._decay(f, s - warmup_steps, target, compiled=False))
 
     def get_config(self) -> dict:
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,

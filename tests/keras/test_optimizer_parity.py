@@ -130,10 +130,16 @@ def max_trajectory_error(class_name, kwargs, schedule, dtype, keras_float32_cons
 
     variables = [keras.Variable(w.astype(dtype), dtype=dtype) for w in WEIGHTS]
     params = {f"layer/w{i}": w.astype(dtype) for i, w in enumerate(WEIGHTS)}
+    keras_optimizer.build(variables)
+
+    @tf.function  # compiled, as fit runs it (TensorFlow then rewrites a schedule's divisions)
+    def keras_step(grads):
+        keras_optimizer.apply_gradients(zip(grads, variables))
+
     worst = 0.0
     for step, grads in enumerate(GRADS):
         grads = [g.astype(dtype) for g in grads]
-        keras_optimizer.apply_gradients(zip([tf.constant(g) for g in grads], variables))
+        keras_step([tf.constant(g) for g in grads])
         refnn_optimizer.apply(params, {f"layer/w{i}": g for i, g in enumerate(grads)})
         for i, variable in enumerate(variables):
             theirs = variable.numpy()
@@ -176,8 +182,9 @@ def test_keras_float64_rounds_these_constants_through_float32(case, float64):
 
 
 def test_schedules_match_keras_step_by_step(float64):
-    """Every schedule, evaluated in float32 as Keras does, gives Keras's value at steps 0..120
-    (in float64 mode too: Keras computes schedules built from Python floats in float32)."""
+    """Every schedule, evaluated in float32 as Keras does inside ``fit`` (compiled), gives Keras's
+    value at steps 0..120 (in float64 mode too: Keras computes schedules built from Python floats
+    in float32). ``tests/keras/test_schedule_parity.py`` sweeps many more configurations."""
     schedules = [EXP, COSINE, INVERSE, PIECEWISE, POLY,
                  ("ExponentialDecay", {"initial_learning_rate": 0.1, "decay_steps": 3,
                                        "decay_rate": 0.5, "staircase": True}),
@@ -185,15 +192,17 @@ def test_schedules_match_keras_step_by_step(float64):
                  ("PolynomialDecay", {"initial_learning_rate": 0.1, "decay_steps": 50,
                                       "end_learning_rate": 0.01, "power": 0.5})]
     for name, config in schedules:
-        theirs = getattr(keras.optimizers.schedules, name)(**config)
+        theirs = tf.function(getattr(keras.optimizers.schedules, name)(**config))
         mine = getattr(refnn_optimizers.schedules, name)(**config)
-        expected = [float(theirs(step)) for step in range(121)]
+        expected = [float(theirs(tf.constant(step, tf.int64))) for step in range(121)]
         for step, value in enumerate(expected):
             got = mine(step, dtype=np.float32)
             assert got == value, f"{name}{config} at step {step}: {got!r} != Keras {value!r}"
-        # the exact (float64) evaluation differs from Keras's float32 one by float32 round-off only
-        exact = [mine(step) for step in range(121)]
-        assert relative_error(exact, expected) <= 1e-6, name
+        # the exact (float64) evaluation differs from Keras's float32 one by float32 round-off —
+        # unless the compiled rewrite moves a floor or a ceil (staircase, cycle)
+        if not (config.get("staircase") or config.get("cycle")):
+            exact = [mine(step) for step in range(121)]
+            assert relative_error(exact, expected) <= 1e-6, name
 
 
 @pytest.mark.parametrize("class_name", ["SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax",

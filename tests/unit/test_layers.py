@@ -107,3 +107,18 @@ def test_float32_layer_on_its_own_stays_float32():
     y = layer.forward(np.ones((2, 4)))  # float64 input
     dx = layer.backward(np.ones((2, 3)))
     assert y.dtype == dx.dtype == layer.grads["kernel"].dtype == np.float32
+
+
+# ---- the step-by-step API says what to call first --------------------------------------------------
+def test_forward_before_build_and_backward_before_forward_say_what_to_call():
+    x = np.ones((2, 4))
+    with pytest.raises(ValueError, match=r"This Dense layer is not built yet: call layer.build\(input_dim\) before "
+                                         r"layer.forward\(x\)"):
+        layers.Dense(3).forward(x)
+    for layer in (_dense(3, 4), layers.Activation("tanh"), layers.Dropout(0.5, seed=0)):
+        with pytest.raises(ValueError, match=r"has no forward pass to differentiate: call layer.forward\(x, "
+                                             r"training=\.\.\.\) before layer.backward\(dy\)"):
+            layer.backward(np.ones((2, 3)))
+    dense = _dense(3, 4)
+    with pytest.raises(ValueError, match=r"has no forward pass to differentiate"):
+        dense.backward_from_logits(np.ones((2, 3)))

@@ -365,6 +365,9 @@ BAD = [
     (RMSprop, {"centered": 1}, TypeError, "`centered` must be a bool"),
     (RMSprop, {"epsilon_placement": "middle"}, ValueError, "`epsilon_placement` must be one of"),
     (RMSprop, {"bias_correction": "no"}, TypeError, "`bias_correction` must be a bool"),
+    # at t = 1 the corrected v − a² is g² − g² = 0: the first step would be lr·g/ε
+    (RMSprop, {"centered": True, "bias_correction": True}, ValueError,
+     r"`centered=True` with `bias_correction=True` is refused: at t = 1 .*lr·g/ε"),
     (Adam, {"beta_1": 1.0}, ValueError, _interval("beta_1", 1.0, "[0.0, 1.0)")),
     (Adam, {"beta_2": -0.5}, ValueError, _interval("beta_2", -0.5, "[0.0, 1.0)")),
     (Adam, {"epsilon": -1.0}, ValueError, _interval("epsilon", -1.0, "[0.0, inf)")),

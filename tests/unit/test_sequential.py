@@ -434,3 +434,80 @@ def test_replacing_a_state_array_after_packing_takes_effect(review_data):
         runs.append(model.get_weights())
     for a, b in zip(*runs):
         np.testing.assert_array_equal(a, b)
+
+
+# ---- a model owns its layers and its optimizer -----------------------------------------------------
+def test_a_layer_of_another_model_is_refused_deterministically(review_data):
+    """Building a second model from the same layer objects used to re-initialise them and point them
+    at the second model's storage: the first one then trained as a no-op (loss constant)."""
+    shared = [layers.Dense(6, activation="tanh"), layers.Dense(3, activation="softmax")]
+    first = refnn.Sequential(shared, input_dim=4, seed=0)
+    with pytest.raises(ValueError, match=r"Layer 'dense_0' \(Dense\) already belongs to the model 'sequential'.*"
+                                         r"Create new layers for this model, or copy the whole model"):
+        refnn.Sequential(shared, input_dim=4, seed=1)
+    first.compile(optimizers.SGD(0.1), "categorical_crossentropy")
+    losses_seen = first.fit(*review_data, epochs=5, batch_size=12, verbose=0).history["loss"]
+    assert losses_seen[-1] < losses_seen[0]  # the first model still trains
+    del first  # the refusal does not depend on whether the collector has run
+    with pytest.raises(ValueError, match=r"already belongs to the model 'sequential'"):
+        refnn.Sequential(shared)
+    with pytest.raises(ValueError, match=r"Layer 'dense_0' is already in this model"):
+        model = refnn.Sequential([layers.Dense(2)])
+        model.add(model.layers[0])
+
+
+def test_an_optimizer_that_trained_another_model_is_refused_deterministically(review_data):
+    import gc
+
+    opt = optimizers.Adam(0.01)
+    first = _two_layer()
+    first.compile(opt, "categorical_crossentropy")
+    first.fit(*review_data, epochs=1, verbose=0)
+    gc.disable()  # the dead first model sits in a reference cycle: the refusal must not wait for gc
+    try:
+        del first
+        with pytest.raises(ValueError, match=r"This optimizer has already trained the model 'sequential'"):
+            _two_layer(seed=1).compile(opt, "categorical_crossentropy")
+    finally:
+        gc.enable()
+    fresh = optimizers.Adam(0.01)  # never used: it may move to another model, and the first one says so
+    a, b = _two_layer(), _two_layer(seed=1)
+    a.compile(fresh, "categorical_crossentropy")
+    b.compile(fresh, "categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"This model's optimizer was compiled into the model 'sequential' since"):
+        a.fit(*review_data, epochs=1, verbose=0)
+
+
+def test_a_replaced_parameter_array_is_linked_again(review_data):
+    """``layer.params["kernel"] = W`` used to freeze that kernel: training updated the packed copy,
+    the layer kept computing with W."""
+    model = _two_layer()
+    model.compile(optimizers.SGD(0.5), "categorical_crossentropy")
+    new_kernel = np.full((4, 5), 0.1)
+    model.layers[0].params["kernel"] = new_kernel
+    np.testing.assert_array_equal(model.get_weights()[0], new_kernel)  # the model sees the new values
+    model.fit(*review_data, epochs=2, verbose=0)
+    kernel = model.layers[0].params["kernel"]
+    assert kernel is model.params["dense_0/kernel"] and not np.allclose(kernel, 0.1)  # and trains them
+    model.layers[0].params["kernel"] = np.zeros((3, 5))
+    with pytest.raises(ValueError, match=r"Shape mismatch for dense_0/kernel: the model has \(4, 5\). "
+                                         r"Received: dense_0.params\['kernel'\].shape=\(3, 5\)"):
+        model.fit(*review_data, epochs=1, verbose=0)
+
+
+def test_building_a_built_model_keeps_its_weights(review_data):
+    model = _two_layer()
+    model.compile(optimizers.Adam(0.01), "categorical_crossentropy")
+    model.fit(*review_data, epochs=2, verbose=0)
+    trained = model.get_weights()
+    model.build(4)  # as in Keras: a no-op
+    for a, b in zip(model.get_weights(), trained):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match=r"already built for input_dim=4.*Received: input_dim=5"):
+        model.build(5)
+
+
+def test_compile_refuses_an_unreduced_loss():
+    with pytest.raises(ValueError, match=r"`compile` needs a loss reduced to a scalar .*reduction='none' gives one "
+                                         r"value per sample"):
+        _two_layer().compile("sgd", losses.CategoricalCrossentropy(reduction="none"))
