@@ -20,20 +20,22 @@ refnn's Keras form agrees with the live Keras numbers of the same experiment
 6. ``softmax``: the derivative written ``f(1 − f)`` (diagonal only) vs the full Jacobian; and the
    CCE derivative ``−y/ŷ`` vs Keras's renormalised ``−y/ŷ + 1/N``.
 7. ``l2``: the textbook ``λ/2·‖w‖²`` vs Keras's ``l2·Σw²``.
+8. ``schedules``: a staircase schedule's ``⌊step/decay_steps⌋`` vs what Keras's compiled ``fit``
+   computes, ``⌊step × float32(1/decay_steps)⌋`` — a decay step comes one step late.
 """
 
 from __future__ import annotations
 
 import time
 
-from comparisons.conventions import adam, bce, l2, momentum, mse, rmsprop, softmax
+from comparisons.conventions import adam, bce, l2, momentum, mse, rmsprop, schedules, softmax
 from comparisons.report import Progress, Section
 
 __all__ = ["ITEMS", "run"]
 
 #: the items in the report's order
 ITEMS = {"momentum": momentum, "rmsprop": rmsprop, "adam": adam, "mse": mse, "bce": bce,
-         "softmax": softmax, "l2": l2}
+         "softmax": softmax, "l2": l2, "schedules": schedules}
 
 
 def _measure(name: str, quick: bool, seed: int) -> dict:
@@ -45,13 +47,13 @@ def _measure(name: str, quick: bool, seed: int) -> dict:
 
 
 def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) -> Section:
-    """All seven items; ``quick`` shortens the RMSprop textbook run."""
+    """Every item; ``quick`` shortens the RMSprop textbook run."""
     start = time.perf_counter()
     progress = progress or Progress(None)
     progress.start("conventions", len(ITEMS))
     section = Section("conventions", "Textbook vs Keras: the conventions, measured")
     section.add(
-        "The textbook formulas and Keras compute different things in seven places. Each item runs "
+        f"The textbook formulas and Keras compute different things in {len(ITEMS)} places. Each item runs "
         "the textbook form with refnn's named convention flags (or the formula in NumPy) and the "
         "Keras form in Keras/TensorFlow itself, in float64 unless stated; each also checks that "
         "refnn's Keras form reproduces the live Keras numbers of the same experiment.")

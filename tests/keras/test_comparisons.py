@@ -79,7 +79,7 @@ def test_printed_summary_has_one_row_per_comparison_and_difference(quick):
     for difference in report.differences:
         assert difference.what in text and difference.size in text
     # at least one teaching row per convention item
-    for prefix in ("momentum", "RMSprop", "Adam", "MSE", "BCE", "softmax", "CCE", "L2"):
+    for prefix in ("momentum", "RMSprop", "Adam", "MSE", "BCE", "softmax", "CCE", "L2", "staircase"):
         assert any(d.what.startswith(prefix) for d in report.differences), prefix
     assert f"{len(report.checks)} of {len(report.checks)} comparisons within tolerance." in text
     assert "Report: " in text and "index.html" in text
@@ -216,6 +216,14 @@ def test_l2_keras_penalty_is_twice_the_textbook_penalty(quick):
     assert w["value_ratio"] == pytest.approx(2 * float(np.float32(0.01)) / 0.01, rel=1e-12)
     assert w["gradient_ratio"] == pytest.approx(w["value_ratio"], rel=1e-12)
     assert 1e-10 < w["exact_factor_rel"] < 1e-7
+
+
+def test_staircase_schedule_comes_one_step_late_inside_fit(quick):
+    s = quick["sections"]["conventions"].data["schedules"]
+    assert s["keras_fit"][41] == pytest.approx(0.1) and s["keras_eager"][41] == pytest.approx(0.05)
+    assert s["twin"] == s["keras_fit"] and s["formula"][41] == 0.05
+    assert s["fit_twin"] <= TOLERANCES["training"]["float64"] and s["fit_formula"] > 1e-3
+    assert len(s["affected"]) == 135 and s["affected"][0] == 41
 
 
 def test_conventions_checks_pass(quick):
