@@ -176,6 +176,12 @@ def layer_from_keras(klayer) -> rlayers.Layer | None:
     if type(klayer) is keras.layers.Dense:
         _check_defaults(klayer, where, kernel_constraint=None, bias_constraint=None,
                         quantization_config=None, lora_rank=None)
+        frozen = [v.name for v in klayer.weights if not v.trainable]
+        if frozen:
+            raise NotMappableError(
+                f"{where}: variable(s) {frozen} are frozen (trainable=False); refnn trains every parameter "
+                "of a layer, so a frozen variable has no refnn counterpart."
+            )
         if klayer.activity_regularizer is not None:
             raise NotMappableError(
                 f"{where}: option `activity_regularizer` has no refnn counterpart. Received: "
@@ -356,9 +362,29 @@ def from_keras(keras_model, seed: int | None = None, compile: bool = True,
                 mu_increase=keras_model.mu_increase, mu_max=keras_model.mu_max, min_grad=keras_model.min_grad)
         else:
             optimizer = boptimizers.optimizer_from_keras(keras_model.optimizer, keras_float32_constants=False)
+            _check_compiled_dtypes(keras_model, optimizer, dtype, keras_exact)
         model.compile(
             optimizer=optimizer,
             loss=blosses.loss_from_keras(keras_model.loss),
             metrics=blosses.metrics_from_keras(config.get("metrics")),
         )
     return keras_exact_copy(model) if keras_exact else model
+
+
+def _check_compiled_dtypes(keras_model, optimizer, dtype: str, keras_exact: bool) -> None:
+    """A float64 Keras model compiled outside ``floatx("float64")`` keeps float32 pieces: its
+    loss is computed (and reported) in float32 — refused, refnn has no mixed precision — and its
+    learning-rate variable is float32 — reproduced: the twin's rate is that float32 value."""
+    if dtype != "float64":
+        return
+    compile_loss = getattr(keras_model, "_compile_loss", None)
+    if compile_loss is not None and compile_loss.dtype != "float64":
+        raise NotMappableError(
+            f"The Keras model {keras_model.name!r} is float64, but it was compiled under floatx "
+            f"{compile_loss.dtype!r}: Keras computes its loss in {compile_loss.dtype} (and a cast between the "
+            "output and the loss turns off the logits path), which a float64 refnn model cannot reproduce. "
+            "Compile it under keras.config.set_floatx('float64') or `with keras_bridge.floatx('float64'):`."
+        )
+    variable = getattr(keras_model.optimizer, "_learning_rate", None)
+    if keras_exact and getattr(variable, "dtype", None) == "float32" and isinstance(optimizer.learning_rate, float):
+        optimizer.learning_rate = float(np.float32(optimizer.learning_rate))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from keras_bridge.compare.known_differences import label_known_differences
 from keras_bridge.compare.results import Comparison, make_row
 from keras_bridge.compare.twins import keras_layers, setup_notes, twins
 from keras_bridge.dtypes import floatx
@@ -70,8 +71,15 @@ def gradients(model, x, y, keras_exact: bool = True) -> Comparison:
             g = grads_keras[i].get(name)
             theirs = np.full(np.shape(layer.params[name]), np.nan) if g is None else g
             result.rows.append(make_row(layer.name, name, grads_mine[f"{layer.name}/{name}"], theirs, rtol))
-        mine_dx = dx_mine.get(layer.name, np.full(dx_keras[i].shape, np.nan))
-        result.rows.append(make_row(layer.name, "dE/dX", mine_dx, dx_keras[i], rtol))
+        if dx_keras[i] is None and layer.name not in dx_mine:
+            result.notes.append(
+                f"{layer.name}: no dE/dX on either side — the loss is computed from the logits of an earlier "
+                "layer, so it does not depend on this layer's input (TensorFlow returns None)")
+            continue
+        mine_dx = dx_mine.get(layer.name, np.full(np.shape(dx_keras[i]), np.nan))
+        theirs_dx = np.full(np.shape(mine_dx), np.nan) if dx_keras[i] is None else dx_keras[i]
+        result.rows.append(make_row(layer.name, "dE/dX", mine_dx, theirs_dx, rtol))
+    label_known_differences(result, mine, y)
     return result
 
 
@@ -87,7 +95,7 @@ def _keras_gradients(keras_model, x, y, dtype):
                 inputs.append(h)
                 h = klayer(h, training=False)
             loss = keras_model.compute_loss(x=x, y=y, y_pred=h, training=False)
-        dx = [g.numpy() for g in tape.gradient(loss, inputs)]
+        dx = [None if g is None else g.numpy() for g in tape.gradient(loss, inputs)]
         grads = []
         for klayer in klayers:
             variables = {v.name: v for v in klayer.trainable_weights}

@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 import refnn
+from keras_bridge.compare.known_differences import label_known_differences
 from keras_bridge.compare.results import TrainingComparison, make_row
 from keras_bridge.compare.twins import setup_notes, twins
 from keras_bridge.dtypes import floatx, model_dtype
@@ -133,6 +134,7 @@ def training(model, x, y, epochs: int = 20, batch_size: int = 32, validation_spl
     for path, value in mine.params.items():
         layer, _, name = path.rpartition("/")
         result.rows.append(make_row(layer, name, value, final_keras[path], TOLERANCES["training"][dtype]))
+    label_known_differences(result, mine, y)
     return result
 
 

@@ -34,6 +34,9 @@ class Activation(Layer):
         self._require_forward(self._x)
         return self.activation.backward(self._x, self._y, dy)
 
+    def passes_through(self, training):
+        return self.activation.name == "linear"
+
     def backward_from_logits(self, dx, need_input_grad=True):
         return dx
 

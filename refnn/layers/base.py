@@ -93,6 +93,11 @@ class Layer:
         the input gradient when ``need_input_grad`` is False (and return ``None``)."""
         raise NotImplementedError
 
+    def passes_through(self, training: bool) -> bool:
+        """Whether the layer hands its input on untouched (the identity) in this mode; a
+        crossentropy then still sees the logits of the output activation before it."""
+        return False
+
     def jacobian_backward(self, sensitivities: np.ndarray, columns: dict) -> np.ndarray:
         """Backpropagate the sensitivities of every model output through this layer, after a
         forward pass in inference mode (Levenberg–Marquardt's Jacobian).

@@ -71,6 +71,9 @@ class Dropout(Layer):
         if state is not None:
             self._rng.bit_generator.state = state
 
+    def passes_through(self, training):
+        return not training or self.rate == 0.0
+
     def jacobian_backward(self, sensitivities, columns):
         return sensitivities  # inference mode: the identity
 

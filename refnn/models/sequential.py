@@ -213,20 +213,39 @@ class Sequential(Trainer):
 
     @property
     def fuses_loss_with_output(self) -> bool:
-        """True when the loss is computed from the output layer's logits (Keras's behaviour for
-        softmax + CCE/SCCE and sigmoid + BCE)."""
-        if self.loss is None or self.loss.fused_activation is None or not self.layers:
-            return False
-        last = self.layers[-1]
-        act = getattr(last, "activation", None)
-        return act is not None and act.name == self.loss.fused_activation and hasattr(last, "backward_from_logits")
+        """True when the loss is computed from the output activation's logits in inference (Keras's
+        behaviour for softmax + CCE/SCCE and sigmoid + BCE; see ``_fused_layer``)."""
+        return self._fused_layer(training=False) is not None
 
-    def _loss_input(self, y_pred: np.ndarray):
-        """``(what the loss is computed from, from_logits)``: the output layer's logits when the
-        loss is fused with its activation (Keras's behaviour), else the outputs."""
-        if self.fuses_loss_with_output:
-            return self.layers[-1].logits, True
-        return y_pred, None
+    def _fused_layer(self, training: bool) -> int | None:
+        """The index of the layer whose logits the loss is computed from, or ``None``.
+
+        Keras attaches a softmax's (sigmoid's) input to its output tensor, and a matching
+        crossentropy computes from it. Layers that hand that tensor on untouched keep it: a
+        linear ``Activation`` always, a ``Dropout`` when it is inactive (inference, or rate 0) —
+        in training a Dropout with rate > 0 makes a new tensor, and the loss falls back to the
+        (clipped) probabilities, in Keras as here.
+        """
+        if self.loss is None or self.loss.fused_activation is None:
+            return None
+        i = len(self.layers) - 1
+        while i >= 0 and self.layers[i].passes_through(training):
+            i -= 1
+        if i < 0:
+            return None
+        layer = self.layers[i]
+        activation = getattr(layer, "activation", None)
+        if activation is None or activation.name != self.loss.fused_activation:
+            return None
+        return i if hasattr(layer, "backward_from_logits") else None
+
+    def _loss_input(self, y_pred: np.ndarray, training: bool):
+        """``(what the loss is computed from, from_logits, fused layer index or None)``: the logits
+        of the fused output activation (Keras's behaviour), else the outputs."""
+        fused = self._fused_layer(training)
+        if fused is not None:
+            return self.layers[fused].logits, True, fused
+        return y_pred, None, None
 
     # ---- forward, backward, loss --------------------------------------------------------------------
     def forward(self, x, training: bool = False) -> np.ndarray:
@@ -245,18 +264,19 @@ class Sequential(Trainer):
             dy = layer.backward(dy)
         return dy
 
-    def _backward_from_loss(self, d: np.ndarray, fused: bool, need_input_grad: bool = True):
-        """Backpropagate ``∂E/∂(output)`` (``∂E/∂Z`` of the output layer when ``fused``).
+    def _backward_from_loss(self, d: np.ndarray, fused: int | None, need_input_grad: bool = True):
+        """Backpropagate ``∂E/∂(output)`` — or ``∂E/∂Z`` of layer ``fused`` when the loss was
+        computed from its logits (the pass-through layers after it are then not on the path).
 
         ``need_input_grad=False`` (training) lets the first layer skip ``∂E/∂X`` and keeps no
         ``input_gradients`` (each is freed as soon as the layer below has used it).
         """
         self.input_gradients = {}
-        last = len(self.layers) - 1
-        for i in range(last, -1, -1):
+        start = len(self.layers) - 1 if fused is None else fused
+        for i in range(start, -1, -1):
             layer = self.layers[i]
             need = need_input_grad or i > 0
-            d = layer.backward_from_logits(d, need) if fused and i == last else layer.backward(d, need)
+            d = layer.backward_from_logits(d, need) if i == fused else layer.backward(d, need)
             if need_input_grad:
                 self.input_gradients[layer.name] = d
         return d
@@ -281,10 +301,10 @@ class Sequential(Trainer):
 
     def _loss_and_gradients(self, x, y, training=True, sample_weight=None, need_input_grad=True):
         y_pred = self._forward(x, training)
-        out, from_logits = self._loss_input(y_pred)
+        out, from_logits, fused = self._loss_input(y_pred, training)
         loss, d_out = self.loss.value_and_gradient(y, out, sample_weight, from_logits=from_logits)
         loss += self.regularization_loss()
-        self._backward_from_loss(d_out, bool(from_logits), need_input_grad)
+        self._backward_from_loss(d_out, fused, need_input_grad)
         return loss, self._gradients(), y_pred
 
     def loss_and_gradients(self, x, y, training: bool = True, sample_weight=None):

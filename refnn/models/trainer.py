@@ -228,7 +228,7 @@ class Trainer:
         for rows in batches(x.shape[0], batch_size):
             xb, yb = x[rows], y[rows]
             y_pred = self._forward(xb, training=False)
-            out, from_logits = self._loss_input(y_pred)
+            out, from_logits, _ = self._loss_input(y_pred, training=False)
             value = self.loss.value_and_gradient(yb, out, from_logits=from_logits)[0]
             loss_sum += xb.shape[0] * (value + penalty)
             for i, metric in enumerate(self.metrics):

@@ -10,9 +10,10 @@ keras = pytest.importorskip("keras")
 
 import refnn  # noqa: E402
 from keras_bridge import NotMappableError, from_keras, keras_exact_copy, to_keras  # noqa: E402
-from keras_bridge.architecture import shortest_float32  # noqa: E402
+from keras_bridge.dtypes import floatx, shortest_float32  # noqa: E402
 from keras_bridge.weights import copy_from_keras, copy_to_keras  # noqa: E402
 from refnn import initializers, layers, losses, optimizers, regularizers  # noqa: E402
+from refnn.utils.tolerance import relative_error  # noqa: E402
 
 DTYPES = ["float64", "float32"]
 
@@ -104,8 +105,7 @@ def test_to_keras_predicts_like_refnn():
 
 
 # ---- Keras -> refnn -------------------------------------------------------------------------------
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_from_keras_maps_every_supported_layer(dtype):
+def _every_supported_layer(dtype):
     km = keras.Sequential([
         keras.Input((3,), dtype=dtype),
         keras.layers.Dense(4, activation="tanh", kernel_regularizer=keras.regularizers.L2(0.02), dtype=dtype,
@@ -116,6 +116,13 @@ def test_from_keras_maps_every_supported_layer(dtype):
         keras.layers.Softmax(dtype=dtype),
     ], name="k")
     km.compile(keras.optimizers.SGD(0.1, momentum=0.5), "categorical_crossentropy", metrics=["accuracy"])
+    return km
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_from_keras_maps_every_supported_layer(dtype):
+    with floatx(dtype):  # compiled in its own dtype (a float64 model compiled under float32 is refused)
+        km = _every_supported_layer(dtype)
     model = from_keras(km, seed=3, keras_exact=False)
     assert model.dtype.name == dtype and model.input_dim == 3 and model.name == "k" and model.seed == 3
     assert [type(l).__name__ for l in model.layers] == ["Dense", "Activation", "Dropout", "Dense", "Activation"]
@@ -274,3 +281,49 @@ def test_to_keras_refusals():
     with pytest.raises(NotMappableError, match=r"Loss SumSquaredError .* has no stock Keras counterpart.*plugins=True"):
         to_keras(sse)
     assert type(to_keras(sse, plugins=True).loss).__name__ == "SumSquaredError"
+
+
+# ---- Keras options that must not be dropped silently -----------------------------------------------
+def _float64_keras_model():
+    return keras.Sequential([keras.Input((3,), dtype="float64"), keras.layers.Dense(4, activation="tanh", dtype="float64"),
+                             keras.layers.Dense(1, dtype="float64")])
+
+
+def test_a_float64_model_compiled_under_float32_is_refused_and_its_float32_rate_reproduced():
+    """Layers given dtype="float64" outside floatx("float64"): Keras's string loss is then float32
+    (refused: refnn has no mixed precision) and its learning-rate variable float32 (reproduced)."""
+    with floatx("float32"):
+        km = _float64_keras_model()
+        km.compile(keras.optimizers.SGD(0.1), "mse")
+    with pytest.raises(NotMappableError, match=r"is float64, but it was compiled under floatx 'float32'.*"
+                                               r"keras_bridge.floatx\('float64'\)"):
+        from_keras(km)
+    with floatx("float32"):
+        optimizer = keras.optimizers.SGD(0.1)  # its rate variable: float32
+    with floatx("float64"):
+        km = _float64_keras_model()
+        km.compile(optimizer, "mse")
+        twin = from_keras(km)
+        assert twin.optimizer.learning_rate == float(np.float32(0.1))  # 0.10000000149011612, as Keras
+        assert from_keras(km, keras_exact=False).optimizer.learning_rate == 0.1
+        x, y = np.random.default_rng(0).normal(size=(8, 3)), np.random.default_rng(1).normal(size=(8, 1))
+        km.fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0)
+    twin.fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0)
+    for a, b in zip(twin.get_weights(), km.get_weights()):
+        assert relative_error(a, b) <= 1e-12
+
+
+def test_excluded_weight_decay_and_frozen_variables_are_refused_not_dropped():
+    with floatx("float64"):
+        km = _float64_keras_model()
+        optimizer = keras.optimizers.AdamW(0.01)
+        optimizer.exclude_from_weight_decay(var_names=["bias"])
+        km.compile(optimizer, "mse")
+        with pytest.raises(NotMappableError, match=r"Keras AdamW: exclude_from_weight_decay\(...\) has no refnn "
+                                                   r"counterpart.*name pattern 'bias'"):
+            from_keras(km)
+        km = _float64_keras_model()
+        km.layers[0].bias.trainable = False
+        km.compile(keras.optimizers.SGD(0.1), "mse")
+        with pytest.raises(NotMappableError, match=r"variable\(s\) \['bias'\] are frozen \(trainable=False\)"):
+            from_keras(km)

@@ -207,3 +207,33 @@ def test_sgd_fit_history_matches_keras(float64):
     assert_named_close({"loss": mine.history["loss"]}, {"loss": theirs.history["loss"]}, 1e-10, what="history")
     assert_named_close(dict(zip(model.params, model.get_weights())),
                        dict(zip(model.params, kmodel.get_weights())), TOLERANCES["training"]["float64"], what="final weights")
+
+
+@pytest.mark.parametrize("after", ["dropout0", "linear", "dropout0+linear"])
+def test_identity_layers_after_the_output_keep_keras_logits_path(after, float64):
+    """A Dropout that is inactive, or a linear Activation, hands Keras's softmax output on as the
+    same tensor, logits attached: Keras still computes the crossentropy from the logits. refnn used
+    to fall back to clipped probabilities (loss 9.671 vs Keras's 71.836, and training stalled), and
+    compare.gradients crashed on TensorFlow's None for the layers after the output."""
+    from keras_bridge import compare
+
+    extra = {"dropout0": [layers.Dropout(0.0)], "linear": [layers.Activation("linear")],
+             "dropout0+linear": [layers.Dropout(0.0), layers.Activation("linear")]}[after]
+    model = refnn.Sequential([layers.Dense(3, activation="softmax"), *extra], input_dim=2, seed=0)
+    model.set_weights([np.array([[20.0, -20.0, 5.0], [30.0, 0.0, -30.0]]), np.zeros(3)])
+    model.compile(optimizers.SGD(0.01), "categorical_crossentropy")
+    x, y = np.array([[1.0, 1.0], [2.0, 0.5]]), np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    assert model.evaluate(x, y)["loss"] > 20  # the logits' full penalty: clipping caps it at −log 1e-7 = 16.1
+    compare.forward(model, x, y).assert_passed()
+    result = compare.gradients(model, x, y).assert_passed()
+    assert any("no dE/dX on either side" in note for note in result.notes)
+    compare.training(model, x, y, epochs=3, batch_size=2, shuffle=False).assert_passed()
+
+
+def test_an_active_dropout_after_the_output_uses_the_probabilities_in_training():
+    """In training a Dropout with rate > 0 makes a new tensor: Keras (and refnn) compute the loss
+    from the dropped-out probabilities, clipped; in inference from the logits."""
+    model = refnn.Sequential([layers.Dense(3, activation="softmax"), layers.Dropout(0.5, seed=1)],
+                             input_dim=2, seed=0)
+    model.compile("sgd", "categorical_crossentropy")
+    assert model._fused_layer(training=True) is None and model._fused_layer(training=False) == 0
