@@ -11,8 +11,19 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
+
 
 from refnn.utils.tolerance import relative_error
+
+
+# Property tests (tests/unit/test_properties.py). "ci", the default: the same examples every run
+# (derandomised, no example database), no per-example deadline (CI machines vary), the
+# reproducing blob printed on a failure. "explore": fresh random examples, ten times as many.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("explore", deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def assert_named_close(mine: dict, theirs: dict, rtol: float, what: str = "") -> dict:

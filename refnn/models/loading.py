@@ -39,14 +39,22 @@ def load_model(path, compile: bool = True) -> Sequential:
     Predictions are identical, and training continues as the saved model would have.
 
     Raises:
+        FileNotFoundError: no file at ``path``.
         ValueError: naming the file, when it is not a readable refnn model archive.
     """
     config, weights, state = saving.read_model_archive(path)
-    model = model_from_config(config, compile=compile)
+    what = f"The file {os.fspath(path)!r}"
+    try:
+        model = model_from_config(config, compile=compile)
+    except (KeyError, TypeError, AttributeError) as exc:  # a config that is JSON but not a model's
+        raise ValueError(f"{what} is damaged: its config.json does not describe a refnn model ({exc!r})") from None
     if model.built:
         saving.assign_weights(model, weights, f"the file {os.fspath(path)!r}")
     elif weights:
-        raise ValueError(f"The file {os.fspath(path)!r} holds weights for a model that was never built")
+        raise ValueError(f"{what} holds weights for a model that was never built")
     if state is not None:
-        saving.restore_training_state(model, *state)
+        try:
+            saving.restore_training_state(model, *state)
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise ValueError(f"{what} is damaged: its training state cannot be restored ({exc})") from None
     return model

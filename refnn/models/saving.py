@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import errno
 import io
 import json
 import os
@@ -307,11 +308,32 @@ def training_state(model) -> tuple[dict, dict]:
 
 
 def restore_training_state(model, state: dict, arrays: dict) -> None:
-    """Put back what ``training_state`` saved (the optimizer's part only into a compiled model)."""
+    """Put back what ``training_state`` saved (the optimizer's part only into a compiled model).
+
+    Raises:
+        ValueError: an optimizer slot for a parameter the model lacks, or of another shape.
+    """
     model.set_random_state(state["random"])
     if model.optimizer is not None and state.get("optimizer") is not None:
         slots = {key.removeprefix("optimizer/"): value for key, value in arrays.items() if key.startswith("optimizer/")}
+        params = model.params
+        for key, value in slots.items():
+            path = key.rpartition("/")[0]
+            if path not in params or np.shape(value) != params[path].shape:
+                raise ValueError(
+                    f"optimizer slot {key!r} has shape {np.shape(value)}, but the model's "
+                    + (f"{path!r} has shape {params[path].shape}" if path in params else f"has no parameter {path!r}"))
         model.optimizer.set_state(state["optimizer"], slots)
+
+
+def _read_json(archive: zipfile.ZipFile, name: str, what: str) -> dict:
+    try:
+        value = json.loads(archive.read(name))
+    except ValueError as exc:  # not UTF-8, not JSON
+        raise ValueError(f"{what} is damaged: {name} is not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} is damaged: {name} holds a {type(value).__name__}, not a JSON object")
+    return value
 
 
 def read_model_archive(path) -> tuple[dict, dict, tuple | None]:
@@ -319,9 +341,12 @@ def read_model_archive(path) -> tuple[dict, dict, tuple | None]:
     ``save_model`` (``None``: an archive of format version 1, without training state).
 
     Raises:
+        FileNotFoundError: no file at ``path``.
         ValueError: naming the file, when it is not a readable refnn model archive.
     """
     what = f"The file {os.fspath(path)!r}"
+    if not os.path.exists(path):
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), os.fspath(path))
     if not zipfile.is_zipfile(path):
         raise ValueError(f"{what} is not a refnn model archive (written by model.save)")
     try:
@@ -332,17 +357,23 @@ def read_model_archive(path) -> tuple[dict, dict, tuple | None]:
                     f"{what} is not a refnn model archive: it lacks {_METADATA}, {_CONFIG} or {_WEIGHTS}"
                     " (for a weights file use model.load_weights)"
                 )
-            metadata = json.loads(archive.read(_METADATA))
-            config = json.loads(archive.read(_CONFIG))
+            metadata = _read_json(archive, _METADATA, what)
+            _check_format(metadata, what)
+            config = _read_json(archive, _CONFIG, what)
             weights = _read_npz(io.BytesIO(archive.read(_WEIGHTS)), what)
             state = None
-            if _STATE in names and _STATE_ARRAYS in names:
-                state = (json.loads(archive.read(_STATE)), _read_npz(io.BytesIO(archive.read(_STATE_ARRAYS)), what))
-    except (*_DAMAGED, json.JSONDecodeError) as exc:
+            if metadata["format_version"] >= 2:
+                if _STATE not in names or _STATE_ARRAYS not in names:
+                    raise ValueError(f"{what} is damaged: a version 2 archive holds {_STATE} and {_STATE_ARRAYS}")
+                state = (_read_json(archive, _STATE, what), _read_npz(io.BytesIO(archive.read(_STATE_ARRAYS)), what))
+    except _DAMAGED as exc:
         raise ValueError(f"{what} is damaged: it cannot be read as a refnn model archive ({exc})") from None
+    return config, weights, state
+
+
+def _check_format(metadata: dict, what: str) -> None:
     if metadata.get("format") != FORMAT or metadata.get("format_version") not in READABLE_VERSIONS:
         raise ValueError(
             f"{what} has format {metadata.get('format')!r} version {metadata.get('format_version')!r}; "
             f"this refnn reads {FORMAT!r} versions {list(READABLE_VERSIONS)}"
         )
-    return config, weights, state

@@ -158,8 +158,9 @@ class Trainer:
             return x, y, None if x_val is None else (x_val, y_val)
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError(
-                "`validation_data` must be a tuple (x_val, y_val). "
-                f"Received: validation_data of type {type(validation_data).__name__}"
+                "`validation_data` must be a tuple (x_val, y_val). Received: validation_data of type "
+                f"{type(validation_data).__name__}"
+                + (f" with {len(validation_data)} entries" if isinstance(validation_data, (tuple, list)) else "")
             )
         x_val = self._check_x(validation_data[0], "validation_data[0]")
         return x, y, (x_val, self._check_y(validation_data[1], x_val.shape[0], "validation_data[1]"))

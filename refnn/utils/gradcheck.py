@@ -15,7 +15,7 @@ import numpy as np
 from refnn.utils.packing import ParamPacker
 from refnn.utils.tolerance import relative_error
 
-__all__ = ["numerical_gradient", "check_model_gradients", "check_layer_gradients"]
+__all__ = ["numerical_gradient", "model_gradients", "check_model_gradients", "check_layer_gradients"]
 
 
 def numerical_gradient(f: Callable[[], float], array: np.ndarray, h: float = 1e-6) -> np.ndarray:
@@ -33,12 +33,13 @@ def numerical_gradient(f: Callable[[], float], array: np.ndarray, h: float = 1e-
     return grad
 
 
-def check_model_gradients(model, x, y, h: float = 1e-6) -> dict[str, float]:
-    """Relative error of ``model.loss_and_gradients`` against finite differences, per path.
+def model_gradients(model, x, y, h: float = 1e-6) -> tuple[float, dict, dict]:
+    """``(loss, analytic, numeric)``: ``model.loss_and_gradients`` and central differences of the
+    loss, both ``{path: gradient}``. The model's parameters are restored afterwards.
 
     The model must be float64 and deterministic (dropout off or a ``fixed_mask`` set).
     """
-    _, grads = model.loss_and_gradients(x, y)
+    loss, grads = model.loss_and_gradients(x, y)
     params = model.params
     packer = ParamPacker(params)
     w = packer.pack(params)
@@ -49,8 +50,14 @@ def check_model_gradients(model, x, y, h: float = 1e-6) -> dict[str, float]:
 
     numeric = numerical_gradient(loss_at, w, h)
     packer.assign(params, w)
-    numeric = packer.unpack(numeric)
-    return {path: relative_error(grads[path], numeric[path]) for path in packer.paths}
+    return loss, grads, packer.unpack(numeric)
+
+
+def check_model_gradients(model, x, y, h: float = 1e-6) -> dict[str, float]:
+    """Relative error of ``model.loss_and_gradients`` against finite differences, per path
+    (see ``model_gradients``)."""
+    _, grads, numeric = model_gradients(model, x, y, h)
+    return {path: relative_error(grads[path], numeric[path]) for path in numeric}
 
 
 def check_layer_gradients(layer, x: np.ndarray, h: float = 1e-6, seed: int = 0) -> dict[str, float]:
