@@ -250,8 +250,8 @@ def keras_exact_copy(model: refnn.Sequential) -> refnn.Sequential:
                 key: reg for key, reg in (("kernel", layer.kernel_regularizer), ("bias", layer.bias_regularizer))
                 if reg is not None and (key == "kernel" or layer.use_bias)
             }
-    if twin.optimizer is not None:
-        twin.optimizer = boptimizers.keras_exact_optimizer(twin.optimizer)
+    if twin.optimizer is not None:  # the copy's own optimizer (bound to the copy, its state copied)
+        twin.optimizer.keras_float32_constants = True
     return twin
 
 
@@ -348,42 +348,51 @@ def from_keras(keras_model, seed: int | None = None, compile: bool = True,
     model = refnn.Sequential(layers, input_dim=int(shape[1]), seed=seed, dtype=dtype, name=keras_model.name)
     bweights.copy_from_keras(keras_model, model)
     if compile and getattr(keras_model, "optimizer", None) is not None and keras_model.compiled:
-        config = keras_model.get_compile_config() or {}
-        for option in ("loss_weights", "weighted_metrics"):
-            if config.get(option):
-                raise NotMappableError(
-                    f"compile option `{option}` has no refnn counterpart. Received: {option}={config[option]!r}"
-                )
-        from keras_bridge.plugins import LevenbergMarquardtModel
-
-        if isinstance(keras_model, LevenbergMarquardtModel):
-            optimizer = refnn.optimizers.LevenbergMarquardt(
-                mu=keras_model.initial_mu, mu_decrease=keras_model.mu_decrease,
-                mu_increase=keras_model.mu_increase, mu_max=keras_model.mu_max, min_grad=keras_model.min_grad)
-        else:
-            optimizer = boptimizers.optimizer_from_keras(keras_model.optimizer, keras_float32_constants=False)
-            _check_compiled_dtypes(keras_model, optimizer, dtype, keras_exact)
-        model.compile(
-            optimizer=optimizer,
-            loss=blosses.loss_from_keras(keras_model.loss),
-            metrics=blosses.metrics_from_keras(config.get("metrics")),
-        )
+        _compile_like(keras_model, model, dtype, keras_exact)
     return keras_exact_copy(model) if keras_exact else model
 
 
+def _compile_like(keras_model, model: refnn.Sequential, dtype: str, keras_exact: bool) -> None:
+    """Compile ``model`` with the refnn counterparts of the Keras model's optimizer, loss and
+    metrics (refusing compile options refnn does not have)."""
+    config = keras_model.get_compile_config() or {}
+    for option in ("loss_weights", "weighted_metrics"):
+        if config.get(option):
+            raise NotMappableError(
+                f"compile option `{option}` has no refnn counterpart. Received: {option}={config[option]!r}"
+            )
+    from keras_bridge.plugins import LevenbergMarquardtModel
+
+    if isinstance(keras_model, LevenbergMarquardtModel):
+        optimizer = refnn.optimizers.LevenbergMarquardt(
+            mu=keras_model.initial_mu, mu_decrease=keras_model.mu_decrease,
+            mu_increase=keras_model.mu_increase, mu_max=keras_model.mu_max, min_grad=keras_model.min_grad)
+    else:
+        optimizer = boptimizers.optimizer_from_keras(keras_model.optimizer, keras_float32_constants=False)
+        _check_compiled_dtypes(keras_model, optimizer, dtype, keras_exact)
+    model.compile(optimizer=optimizer, loss=blosses.loss_from_keras(keras_model.loss),
+                  metrics=blosses.metrics_from_keras(config.get("metrics")))
+
+
 def _check_compiled_dtypes(keras_model, optimizer, dtype: str, keras_exact: bool) -> None:
-    """A float64 Keras model compiled outside ``floatx("float64")`` keeps float32 pieces: its
-    loss is computed (and reported) in float32 — refused, refnn has no mixed precision — and its
-    learning-rate variable is float32 — reproduced: the twin's rate is that float32 value."""
+    """A float64 Keras model compiled, or given a loss object made, outside ``floatx("float64")``
+    keeps float32 pieces. Its loss is computed (and reported) in float32: refused, refnn has no
+    mixed precision. Its learning-rate variable is float32: reproduced — ``optimizer_from_keras``
+    maps the rate to the decimal the user wrote (shortest float32 repr), and the ``keras_exact``
+    twin computes with the float32 value itself, as Keras does."""
     if dtype != "float64":
         return
     compile_loss = getattr(keras_model, "_compile_loss", None)
-    if compile_loss is not None and compile_loss.dtype != "float64":
+    losses = [compile_loss] + [loss for loss in keras.tree.flatten(keras_model.loss)
+                               if isinstance(loss, keras.losses.Loss)]
+    float32 = next((loss for loss in losses if loss is not None and loss.dtype != "float64"), None)
+    if float32 is not None:
         raise NotMappableError(
-            f"The Keras model {keras_model.name!r} is float64, but it was compiled under floatx "
-            f"{compile_loss.dtype!r}: Keras computes its loss in {compile_loss.dtype} (and a cast between the "
-            "output and the loss turns off the logits path), which a float64 refnn model cannot reproduce. "
-            "Compile it under keras.config.set_floatx('float64') or `with keras_bridge.floatx('float64'):`."
+            f"The Keras model {keras_model.name!r} is float64, but its loss {type(float32).__name__} computes in "
+            f"{float32.dtype} (it was made, or the model compiled, while floatx was {float32.dtype!r}; a cast "
+            "between the output and the loss also turns off the logits path), which a float64 refnn model cannot "
+            "reproduce. Make the loss and compile under keras.config.set_floatx('float64') or "
+            "`with keras_bridge.floatx('float64'):`, or pass the loss as a string."
         )
     variable = getattr(keras_model.optimizer, "_learning_rate", None)
     if keras_exact and getattr(variable, "dtype", None) == "float32" and isinstance(optimizer.learning_rate, float):

@@ -8,8 +8,10 @@ not sum to 1"): categorical crossentropy on logits with targets whose rows do no
 * TensorFlow's softmax-crossentropy kernel: ``∂ℓ/∂z = softmax(z) − y`` (exact only when Σy = 1).
 
 The loss values agree; the gradients differ by ``softmax(z)·(Σy − 1)``, and so does everything
-trained from them. A row is labelled only when it fails *and* the targets are off by more than the
-comparison's tolerance: a failure with rows that sum to 1 stays a failure.
+trained from them. A row is labelled only when it fails *and* the cause is present: the loss is
+computed from logits (``from_logits=True``, or a softmax output fused with the loss) and some
+target row is further from 1 than round-off. The loss value itself (``model/loss``) is never
+labelled — it agrees — and a failure without the cause stays a failure.
 """
 
 from __future__ import annotations
@@ -31,20 +33,23 @@ def label_known_differences(result, model, y) -> None:
     """Label ``result``'s failing rows that a documented difference explains, and say why in
     ``result.notes``. ``model`` is the compiled refnn side, ``y`` the targets it was given."""
     worst = _worst_row_sum(model, y)
-    if worst is None or not any(not row.passed for row in result.rows):
+    explained = [row for row in result.rows if not row.passed and row.name != "model/loss"]
+    if worst is None or not explained:
         return
     reason = SOFT_LABELS.format(worst=worst)
-    for row in result.rows:
-        if not row.passed:
-            row.known_difference = reason
+    for row in explained:
+        row.known_difference = reason
     result.notes.append(f"known difference: {reason}")
 
 
 def _worst_row_sum(model, y) -> float | None:
-    """The target row sum furthest from 1 when the loss is categorical crossentropy and some row
-    is further from 1 than the dtype's round-off (a few ulps of the row's terms); otherwise None."""
+    """The target row sum furthest from 1 when the loss is categorical crossentropy on logits and
+    some row is further from 1 than the dtype's round-off (a few ulps of the row's terms);
+    otherwise None."""
     if not isinstance(model.loss, CategoricalCrossentropy):
         return None
+    if not (model.loss.from_logits or model.fuses_loss_with_output):
+        return None  # on probabilities both sides differentiate the same renormalised formula
     y = np.asarray(y, dtype=np.float64)
     if y.ndim != 2 or y.size == 0:
         return None

@@ -45,6 +45,11 @@ class Layer:
         #: the model this layer belongs to (set by ``Sequential.add``; a layer serves one model)
         self._model = None
 
+    def __getstate__(self) -> dict:
+        # a copied or pickled layer leaves its model behind (the model, when it is the one being
+        # copied, links its layers again); a copy of one layer is a layer of no model
+        return {**self.__dict__, "_model": None}
+
     @classmethod
     def default_name_prefix(cls) -> str:
         return _snake_case(cls.__name__)

@@ -311,19 +311,30 @@ def restore_training_state(model, state: dict, arrays: dict) -> None:
     """Put back what ``training_state`` saved (the optimizer's part only into a compiled model).
 
     Raises:
-        ValueError: an optimizer slot for a parameter the model lacks, or of another shape.
+        ValueError: optimizer slots that are not the ones this optimizer keeps for this model
+            (missing, unknown, or of another shape than their parameter).
     """
     model.set_random_state(state["random"])
     if model.optimizer is not None and state.get("optimizer") is not None:
         slots = {key.removeprefix("optimizer/"): value for key, value in arrays.items() if key.startswith("optimizer/")}
-        params = model.params
-        for key, value in slots.items():
-            path = key.rpartition("/")[0]
-            if path not in params or np.shape(value) != params[path].shape:
-                raise ValueError(
-                    f"optimizer slot {key!r} has shape {np.shape(value)}, but the model's "
-                    + (f"{path!r} has shape {params[path].shape}" if path in params else f"has no parameter {path!r}"))
+        if slots or state["optimizer"].get("iterations"):
+            _check_slots(model, slots)
         model.optimizer.set_state(state["optimizer"], slots)
+
+
+def _check_slots(model, slots: dict) -> None:
+    """``slots`` must be exactly what the optimizer builds for every parameter (a fresh copy of it
+    is asked, so that building leaves the model's optimizer untouched)."""
+    probe = type(model.optimizer).from_config(model.optimizer.get_config())
+    expected = {f"{path}/{slot}": param.shape for path, param in model.params.items()
+                for slot in probe.build_state(path, param)}
+    mismatched = sorted(set(expected) ^ set(slots))
+    if mismatched:
+        key = mismatched[0]
+        raise ValueError(f"optimizer slot {key!r} is {'missing' if key in expected else 'not one this model has'}")
+    for key, value in slots.items():
+        if np.shape(value) != expected[key]:
+            raise ValueError(f"optimizer slot {key!r} has shape {np.shape(value)}; its parameter has {expected[key]}")
 
 
 def _read_json(archive: zipfile.ZipFile, name: str, what: str) -> dict:

@@ -9,7 +9,7 @@ import numpy as np
 from refnn import losses as losses_module
 from refnn.callbacks import History
 from refnn.layers.base import Layer
-from refnn.models import saving
+from refnn.models.persistence import Persistence
 from refnn.models.trainer import Trainer
 from refnn.utils.packing import PackedArrays
 from refnn.utils.validation import (
@@ -24,7 +24,7 @@ from refnn.utils.validation import (
 __all__ = ["Sequential"]
 
 
-class Sequential(Trainer):
+class Sequential(Trainer, Persistence):
     """A linear stack of layers — Keras's ``Sequential`` in NumPy.
 
     Forward propagation runs the layers in order, each caching what its backward pass needs;
@@ -63,10 +63,16 @@ class Sequential(Trainer):
         if layers is not None:
             if isinstance(layers, Layer) or not hasattr(layers, "__iter__"):
                 raise TypeError(f"`layers` must be a list of layers. Received: layers={layers!r}")
-            for layer in layers:
+        try:
+            for layer in layers or ():
                 self.add(layer)
-        if input_dim is not None:
-            self.build(input_dim)
+            if input_dim is not None:
+                self.build(input_dim)
+        except BaseException:
+            # a model that was never made cannot keep its layers: they stay free for the next one
+            for layer in self.layers:
+                layer._model = None
+            raise
 
     # ---- construction -------------------------------------------------------------------------
     def add(self, layer: Layer) -> None:
@@ -101,9 +107,14 @@ class Sequential(Trainer):
         self.layers.append(layer)
         layer._model = self
         if self.built:
-            self._build_layer(len(self.layers) - 1, self.layers[-2].output_dim if len(self.layers) > 1
-                              else self.input_dim)
-            self._pack()
+            try:
+                self._build_layer(len(self.layers) - 1, self.layers[-2].output_dim if len(self.layers) > 1
+                                  else self.input_dim)
+                self._pack()
+            except BaseException:
+                self.layers.pop()
+                layer._model = None
+                raise
 
     def _build_layer(self, index: int, input_dim: int) -> int:
         rng = np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=(0, index)))
@@ -149,6 +160,8 @@ class Sequential(Trainer):
         self._relink()
 
     def _relink(self) -> None:
+        for layer in self.layers:
+            layer._model = self  # a copied or unpickled layer arrives without its model
         if self.built:
             self._pack()
         if self._optimizer is not None:
@@ -319,72 +332,6 @@ class Sequential(Trainer):
         y = self._check_y(y, x.shape[0])
         loss, grads, _ = self._loss_and_gradients(x, y, training, sample_weight)
         return loss, {path: g.copy() for path, g in grads.items()}
-
-    # ---- weights -------------------------------------------------------------------------------
-    def get_weights(self) -> list[np.ndarray]:
-        """Copies of the parameters in Keras's order: ``[W0 (in, out), b0, W1, b1, ...]``."""
-        self._check_parameters_linked()
-        self._require_built("get_weights")
-        return [value.copy() for value in self.params.values()]
-
-    def set_weights(self, weights) -> None:
-        """Set every parameter from a list in ``get_weights`` order. Counts and shapes are checked
-        first: on a mismatch nothing is changed."""
-        self._check_parameters_linked()
-        self._require_built("set_weights")
-        params = self.params
-        weights = list(weights)
-        if len(weights) != len(params):
-            raise ValueError(
-                f"`weights` must hold {len(params)} arrays ({', '.join(params)}). "
-                f"Received: {len(weights)} arrays"
-            )
-        converted = []
-        for (path, current), new in zip(params.items(), weights):
-            # non-finite values are accepted, as Keras accepts them: a diverged model's saved
-            # weights must load back (fit warns when training ends with them)
-            new = check_numeric_array(f"weights[{path!r}]", new, dtype=self.dtype)
-            if new.shape != current.shape:
-                raise ValueError(
-                    f"Shape mismatch for {path!r}: the model has {current.shape}. "
-                    f"Received: weights[{path!r}].shape={new.shape}"
-                )
-            converted.append(new)
-        for current, new in zip(params.values(), converted):
-            current[...] = new
-
-    def save_weights(self, path) -> None:
-        """Write every parameter to a ``.npz`` file, keyed by its path (``"dense_0/kernel"``);
-        atomically: a crash never leaves a half-written file where a good one stood."""
-        self._check_parameters_linked()
-        saving.save_weights(self, path)
-
-    def load_weights(self, path) -> None:
-        """Load parameters saved by ``save_weights`` (or ``save``). Names and shapes must match
-        the model exactly; otherwise nothing is changed and the first mismatch is reported."""
-        self._check_parameters_linked()
-        saving.load_weights(self, path)
-
-    def save(self, path) -> None:
-        """Save architecture (JSON), compile configuration and weights to one archive;
-        ``refnn.load_model(path)`` rebuilds the model."""
-        self._check_parameters_linked()
-        saving.save_model(self, path)
-
-    # ---- random state -------------------------------------------------------------------------
-    def random_state(self) -> dict:
-        """The state of every generator training draws from — ``fit``'s shuffling and each
-        layer's own (dropout masks) — as JSON-ready data; a saved model keeps it."""
-        layers = {layer.name: layer.random_state() for layer in self.layers}
-        return {"shuffle": self._shuffle_rng.bit_generator.state,
-                "layers": {name: state for name, state in layers.items() if state is not None}}
-
-    def set_random_state(self, state: dict) -> None:
-        """Restore what ``random_state`` returned: the next shuffle and masks are the ones the
-        saved model would have drawn."""
-        self._shuffle_rng.bit_generator.state = state["shuffle"]
-        for layer in self.layers:
-            layer.set_random_state(state["layers"].get(layer.name))
 
     # ---- presentation --------------------------------------------------------------------------
     def summary(self, print_fn=print) -> str:

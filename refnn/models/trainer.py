@@ -43,12 +43,14 @@ class Trainer:
     def optimizer(self, optimizer) -> None:
         if optimizer is not None:
             owner = optimizer._model
-            if owner is not None and owner is not self and (optimizer.iterations or optimizer.state):
+            if owner is not self and (optimizer.iterations or optimizer.state):
+                trained = f"the model {owner.name!r}" if owner is not None else \
+                    f"a model ({optimizer.iterations} steps; a copy or a pickle of an optimizer keeps them)"
                 raise ValueError(
-                    f"This optimizer has already trained the model {owner.name!r}: its state (moments, step "
-                    "count) is keyed by parameter paths that every model shares (dense_0/kernel, ...). Give "
-                    f"each model its own optimizer, e.g. `{type(optimizer).__name__}.from_config(opt.get_config())`. "
-                    f"Received: optimizer={optimizer!r}"
+                    f"This optimizer has already trained {trained}: its state (moments, step count) is keyed "
+                    "by parameter paths that every model shares (dense_0/kernel, ...). Give each model its own "
+                    f"optimizer, e.g. `{type(optimizer).__name__}.from_config(opt.get_config())`, or copy the "
+                    f"whole model (copy.deepcopy(model)) to continue its training. Received: optimizer={optimizer!r}"
                 )
             optimizer._model = self
         self._optimizer = optimizer
@@ -56,9 +58,9 @@ class Trainer:
     def compile(self, optimizer="sgd", loss=None, metrics=None) -> None:
         """Set the optimizer (name or instance), the loss (Keras name or instance) and metrics.
 
-        An optimizer serves one model: one that has already trained another model is refused (as
-        Keras refuses an optimizer built for other variables), whether or not that model still
-        exists. The loss must reduce to a scalar: ``reduction="none"`` gives per-sample values,
+        An optimizer serves one model: one that has already taken steps for another model — or is
+        a copy or a pickle of one that has — is refused (as Keras refuses an optimizer built for
+        other variables), whether or not that model still exists. The loss must reduce to a scalar: ``reduction="none"`` gives per-sample values,
         for use outside ``fit``.
         """
         if loss is None:
@@ -82,7 +84,7 @@ class Trainer:
     def train_step(self, x, y) -> float:
         """One forward, backward and optimizer update on a batch; returns the batch loss
         (computed with the weights before the update)."""
-        self._require_compiled("train_step")
+        self._require_compiled("train_step", steps=True)
         self._check_parameters_linked()
         x = self._check_x(x)
         return self._train_batch(x, self._check_y(y, x.shape[0]))[0]
@@ -121,7 +123,7 @@ class Trainer:
         Returns:
             the ``History`` (also ``model.history``).
         """
-        self._require_compiled("fit")
+        self._require_compiled("fit", steps=True)
         self._check_parameters_linked()
         epochs = check_non_negative_int("epochs", epochs)
         initial_epoch = check_non_negative_int("initial_epoch", initial_epoch)
@@ -259,10 +261,11 @@ class Trainer:
         batch_size = check_positive_int("batch_size", batch_size)
         return np.concatenate([self._forward(x[rows], False) for rows in batches(x.shape[0], batch_size)])
 
-    def _require_compiled(self, what: str) -> None:
+    def _require_compiled(self, what: str, steps: bool = False) -> None:
+        """Compiled; and, if ``what`` takes optimizer ``steps``, still the optimizer's model."""
         if self.loss is None or self.optimizer is None:
             raise ValueError(f"You must call `compile(optimizer, loss)` before `{what}`.")
-        if self.optimizer._model is not self:
+        if steps and self.optimizer._model is not self:
             raise ValueError(
                 f"This model's optimizer was compiled into the model {self.optimizer._model.name!r} since: an "
                 f"optimizer serves one model. Compile this one again with an optimizer of its own before `{what}`."

@@ -14,13 +14,15 @@ and rounded once to float32.
 compiled ``tf.function``, and TensorFlow's graph optimizer replaces ``step / decay_steps`` by
 ``step × float32(1/decay_steps)``, which rounds differently. With ``staircase=True`` the floor then
 lands one step short whenever ``k·decay_steps × float32(1/decay_steps) < k``: for 135 of the
-``decay_steps`` 1…1000 (41, 47, 55, …) Keras's ``fit`` skips a whole decay step at step 41, 82, …;
-``PolynomialDecay(cycle=True)``'s ``ceil`` jumps a cycle early likewise (160 of 1…1000). The
+``decay_steps`` 1…1000 (41, 47, 55, …) Keras's ``fit`` takes its first decay one step late, and
+some later ones too (for 41: at steps 41, 82, 164, 287 and 328 of the first ten);
+``PolynomialDecay(cycle=True)``'s ``ceil`` jumps a cycle early likewise (134 of 1…1000 within
+the first ten cycles, 160 within fifty). The
 float32 evaluation here does the same (measured bit for bit against a compiled Keras schedule:
 ExponentialDecay, InverseTimeDecay, PolynomialDecay and CosineDecay, where TensorFlow also folds
 a constant factor — π, InverseTimeDecay's rate — into the reciprocal; not inside CosineDecay's
-warm-up ``cond``, whose branches it leaves as written). Run step by step (eagerly), Keras divides exactly; the bridge compares with Keras
-compiled, the way ``fit`` runs it.
+warm-up ``cond``, whose branches it leaves as written). Run step by step (eagerly), Keras
+divides exactly; the bridge compares with Keras compiled, the way ``fit`` runs it.
 
 Two float32 differences remain, one ulp of the learning rate at rare steps: TensorFlow's scalar
 float32 ``pow`` and ``cos`` are not always correctly rounded (measured: ~0.2 % of

@@ -295,9 +295,16 @@ def test_a_float64_model_compiled_under_float32_is_refused_and_its_float32_rate_
     with floatx("float32"):
         km = _float64_keras_model()
         km.compile(keras.optimizers.SGD(0.1), "mse")
-    with pytest.raises(NotMappableError, match=r"is float64, but it was compiled under floatx 'float32'.*"
-                                               r"keras_bridge.floatx\('float64'\)"):
+    with pytest.raises(NotMappableError, match=r"is float64, but its loss .* computes in float32 .*floatx was "
+                                               r"'float32'.*keras_bridge.floatx\('float64'\)"):
         from_keras(km)
+    with floatx("float32"):
+        loss = keras.losses.MeanSquaredError()  # made under float32: it computes in float32
+    with floatx("float64"):
+        km = _float64_keras_model()
+        km.compile(keras.optimizers.SGD(0.1), loss)  # compiled under float64 all the same
+        with pytest.raises(NotMappableError, match=r"its loss MeanSquaredError computes in float32"):
+            from_keras(km)
     with floatx("float32"):
         optimizer = keras.optimizers.SGD(0.1)  # its rate variable: float32
     with floatx("float64"):

@@ -216,6 +216,17 @@ def test_a_failure_with_targets_summing_to_one_stays_a_failure():
     assert any(row.status == "FAIL" for row in result.rows)
 
 
+def test_the_label_needs_the_logits_path():
+    """A sigmoid output with CCE is Keras's documented quirk, not this difference: with targets
+    off 1 its failures stay failures (and the loss row is never labelled)."""
+    x, labels = _data()
+    model = refnn.Sequential([layers.Dense(3, activation="sigmoid")], input_dim=4, seed=2)
+    model.compile("sgd", "categorical_crossentropy")
+    result = compare.gradients(model, x, 0.999 * one_hot(labels, 3))
+    assert not result.passed and not result.known_differences
+    assert result.rows[0].name == "model/loss" and result.rows[0].status == "FAIL"
+
+
 def test_soft_labels_summing_to_one_agree_with_keras():
     """Smoothed or mixed labels whose rows sum to 1 take the same gradient on both sides."""
     model, x, y = _gradient_case("relu-softmax-cce-l2", "float64")

@@ -230,10 +230,27 @@ def test_identity_layers_after_the_output_keep_keras_logits_path(after, float64)
     compare.training(model, x, y, epochs=3, batch_size=2, shuffle=False).assert_passed()
 
 
-def test_an_active_dropout_after_the_output_uses_the_probabilities_in_training():
-    """In training a Dropout with rate > 0 makes a new tensor: Keras (and refnn) compute the loss
-    from the dropped-out probabilities, clipped; in inference from the logits."""
+def test_an_active_dropout_after_the_output_uses_the_probabilities_in_training(float64):
+    """In training a Dropout with rate > 0 makes a new tensor: Keras and refnn compute the loss from
+    the dropped-out probabilities, clipped; in inference from the logits. refnn is given the mask
+    Keras drew (read off Keras's own output), so both sides compute the same training loss."""
+    from keras_bridge import to_keras
+
     model = refnn.Sequential([layers.Dense(3, activation="softmax"), layers.Dropout(0.5, seed=1)],
                              input_dim=2, seed=0)
+    model.set_weights([np.array([[20.0, -20.0, 5.0], [30.0, 0.0, -30.0]]), np.zeros(3)])
     model.compile("sgd", "categorical_crossentropy")
-    assert model._fused_layer(training=True) is None and model._fused_layer(training=False) == 0
+    x, y = np.array([[1.0, 1.0], [2.0, 0.5], [-1.0, 0.3]]), np.eye(3)[[1, 2, 0]]
+    kmodel = to_keras(model)
+    dropped = kmodel(x, training=True)  # Keras's own tensor, as fit hands it to the loss
+    mask = dropped.numpy() > 0
+    assert mask.any() and not mask.all(), "the seed must drop some outputs and keep others"
+    model.layers[1].fixed_mask = mask
+    keras_train = float(kmodel.compute_loss(x=x, y=y, y_pred=dropped, training=True))
+    refnn_train = model.loss_and_gradients(x, y, training=True)[0]
+    assert relative_error(refnn_train, keras_train) <= TOLERANCES["forward"]["float64"]
+    # probabilities, clipped to [1e-7, 1 − 1e-7]: never above −log(1e-7) per sample
+    assert refnn_train <= -np.log(1e-7) + 1e-9
+    keras_inference = float(kmodel.compute_loss(x=x, y=y, y_pred=kmodel(x, training=False), training=False))
+    assert relative_error(model.evaluate(x, y)["loss"], keras_inference) <= TOLERANCES["forward"]["float64"]
+    assert keras_inference > -np.log(1e-7)  # from the logits: the full penalty of confident mistakes

@@ -17,6 +17,7 @@ keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
 import refnn  # noqa: E402
+from comparisons.conventions.schedules import affected_decay_steps  # noqa: E402
 from keras_bridge import compare  # noqa: E402
 from refnn import layers, optimizers  # noqa: E402
 from refnn.optimizers import schedules  # noqa: E402
@@ -78,8 +79,12 @@ def test_compiled_keras_skips_a_staircase_decay_step_and_so_does_the_twin():
     assert float(keras_schedule(41)) == pytest.approx(0.05)  # eagerly: the exact division
     mine = schedules.ExponentialDecay(**config)
     assert mine(41, dtype=np.float32) == pytest.approx(0.1) and mine(41) == 0.05
-    affected = [ds for ds in range(1, 1001) if np.floor(np.float32(ds) * (np.float32(1) / np.float32(ds))) < 1]
+    affected = affected_decay_steps(1000)
     assert len(affected) == 135 and affected[:3] == [41, 47, 55]
+    for decay_steps in (40, 41, 47, 48, 55):  # the list says what compiled Keras does, both ways
+        late = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps, 0.5, staircase=True)
+        at_step = float(tf.function(late)(tf.constant(decay_steps, tf.int64)))
+        assert (at_step == pytest.approx(0.1)) == (decay_steps in affected), decay_steps
 
 
 def test_fit_with_an_affected_staircase_follows_keras(float64):

@@ -5,8 +5,8 @@ What is tried                                          How many
 =====================================================  ===============================
 bad inputs to the public API (``BAD_INPUTS``)          70, each a clear ``ValueError``/
                                                        ``TypeError`` naming the argument
-file faults injected (``FILE_FAULTS``)                 38, each refused naming the file,
-                                                       the model loaded into unchanged
+file faults injected (``FILE_FAULTS``)                 40, each refused naming the file;
+                                                       a model loading weights is unchanged
 properties on random models (``test_properties.py``)   6
   gradients equal finite differences                   300 examples per run
   predict does not depend on batch_size                200 examples per run
@@ -20,8 +20,8 @@ properties on random models (``test_properties.py``)   6
 and a weights file cut short at six lengths, the bytes of each archive member overwritten (the
 checksum no longer matches), each member missing, each member replaced by bytes that are not JSON
 or not ``.npz``, each JSON member holding a list instead of an object, a config with no layers,
-optimizer slots of the wrong shape or for a parameter the model lacks, a directory and a missing
-path in place of each file.
+optimizer slots of the wrong shape, for a parameter the model lacks, missing or unknown, and a
+directory and a missing path in place of each file.
 """
 
 from __future__ import annotations
@@ -191,7 +191,8 @@ def _fault_names():
         names += [f"archive {member} overwritten", f"archive without {member}", f"archive {member} garbage"]
         names += [f"archive {member} a list"] if member.endswith(".json") else []
     names += ["weights overwritten", "archive config.json with no layers", "archive optimizer slot of another shape",
-              "archive optimizer slot for no parameter", "archive is a directory", "weights is a directory",
+              "archive optimizer slot for no parameter", "archive optimizer slot missing",
+              "archive optimizer slot of an unknown name", "archive is a directory", "weights is a directory",
               "archive missing", "weights missing"]
     return names
 
@@ -260,12 +261,14 @@ def _inject(fault, directory, archive, weights, members):
         _rezip(path, members, **{"config.json": json.dumps(config)})
     elif fault.startswith("archive optimizer slot"):
         key = "optimizer/dense_0/kernel/momentum"
-        change = (lambda a: a.__setitem__(key, np.zeros(3))) if "shape" in fault \
-            else (lambda a: a.__setitem__("optimizer/dense_9/kernel/momentum", a.pop(key)))
+        change = {"of another shape": lambda a: a.__setitem__(key, np.zeros(3)),
+                  "for no parameter": lambda a: a.__setitem__("optimizer/dense_9/kernel/momentum", a.pop(key)),
+                  "missing": lambda a: a.pop(key),
+                  "of an unknown name": lambda a: a.__setitem__(key + "_2", a[key])}[fault.split(" slot ")[1]]
         _rezip(path, members, **{"state.npz": _state_with(members, change)})
     elif fault.endswith("directory"):
         path.mkdir()
-    elif not fault.endswith("missing"):
+    elif fault not in ("archive missing", "weights missing"):
         raise AssertionError(f"unknown fault {fault!r}")
     return kind, path
 
@@ -273,13 +276,13 @@ def _inject(fault, directory, archive, weights, members):
 @pytest.mark.parametrize("fault", FILE_FAULTS)
 def test_a_damaged_file_is_refused_naming_it(fault, saved):
     """``load_model`` and ``load_weights`` refuse with an error that names the file (``ValueError``,
-    or the operating system's own for a missing path or a directory); the model loaded into is
-    unchanged."""
+    or the operating system's own for a missing path or a directory); a model refusing a weights
+    file keeps its weights."""
     kind, path = _inject(fault, *saved)
     target = _noisy_model()
     before = target.get_weights()
-    expected = {"missing": FileNotFoundError, "directory": (IsADirectoryError, ValueError)}.get(
-        fault.split()[-1], ValueError)
+    expected = {f"{kind} missing": FileNotFoundError, f"{kind} is a directory": (IsADirectoryError, ValueError)}.get(
+        fault, ValueError)
     with pytest.raises(expected) as info:
         refnn.load_model(path) if kind == "archive" else target.load_weights(path)
     assert str(path) in str(info.value), info.value

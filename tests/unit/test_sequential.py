@@ -1,5 +1,6 @@
 """Sequential: whole-model gradients by finite differences, fit semantics, weights, bad input."""
 
+import copy
 import warnings
 
 import numpy as np
@@ -456,6 +457,45 @@ def test_a_layer_of_another_model_is_refused_deterministically(review_data):
         model.add(model.layers[0])
 
 
+def test_a_model_that_fails_to_build_leaves_its_layers_free():
+    """A typo in the constructor used to leave the layers owned by a model nobody can reach."""
+    dense = layers.Dense(2)
+    with pytest.raises(ValueError, match=r"input_dim=0"):
+        refnn.Sequential([dense], input_dim=0)
+    with pytest.raises(TypeError, match=r"Received: 3 of type int"):
+        refnn.Sequential([dense, 3])
+    assert refnn.Sequential([dense], input_dim=3).layers == [dense]
+
+
+def test_a_copied_or_pickled_layer_belongs_to_no_model():
+    """Copying one layer of a built model used to copy the model with it and crash; the copy is a
+    standalone layer computing what the original computes, and a copied model owns its copies."""
+    import pickle
+
+    model = _two_layer()
+    x = np.ones((2, 4))
+    for clone in (copy.deepcopy(model.layers[0]), pickle.loads(pickle.dumps(model.layers[0]))):
+        assert clone._model is None
+        np.testing.assert_array_equal(clone.forward(x), model.layers[0].forward(x))
+        assert refnn.Sequential([clone], input_dim=4).layers[0] is clone
+    for twin in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert all(layer._model is twin for layer in twin.layers)
+
+
+def test_a_copy_of_a_trained_optimizer_is_refused_too(review_data):
+    """A deep copy or a pickle of an optimizer that took steps carries its moments and step count;
+    compiling it into a fresh model used to inherit them silently."""
+    import pickle
+
+    model = _two_layer()
+    model.compile(optimizers.Adam(0.01), "categorical_crossentropy")
+    model.fit(*review_data, epochs=1, verbose=0)
+    for clone in (copy.deepcopy(model.optimizer), pickle.loads(pickle.dumps(model.optimizer))):
+        with pytest.raises(ValueError, match=r"already trained a model \(\d+ steps; a copy or a pickle"):
+            _two_layer(seed=1).compile(clone, "categorical_crossentropy")
+    model.compile(model.optimizer, "categorical_crossentropy")  # its own model may compile it again
+
+
 def test_an_optimizer_that_trained_another_model_is_refused_deterministically(review_data):
     import gc
 
@@ -476,6 +516,8 @@ def test_an_optimizer_that_trained_another_model_is_refused_deterministically(re
     b.compile(fresh, "categorical_crossentropy")
     with pytest.raises(ValueError, match=r"This model's optimizer was compiled into the model 'sequential' since"):
         a.fit(*review_data, epochs=1, verbose=0)
+    a.evaluate(*review_data)  # evaluating takes no optimizer step: allowed
+    a.loss_and_gradients(*review_data)
 
 
 def test_a_replaced_parameter_array_is_linked_again(review_data):
