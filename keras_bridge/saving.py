@@ -61,7 +61,7 @@ def export(model: refnn.Sequential, path, plugins: bool = False) -> str:
     keras_model = to_keras(model, compile=kind == "keras", plugins=plugins)
     with floatx(model.dtype):
         if kind == "keras":
-            if keras_model.optimizer is not None:
+            if getattr(keras_model, "optimizer", None) is not None:
                 # saved with its (zero) slots, so that loading finds the variables it builds
                 keras_model.optimizer.build(keras_model.trainable_variables)
             keras_model.save(path)
@@ -89,6 +89,24 @@ def _saved_config(path) -> dict:
         raise ValueError(f"{what} is not a Keras .keras archive: it has no config.json.") from None
     except (zipfile.BadZipFile, EOFError, zlib.error, json.JSONDecodeError) as exc:
         raise ValueError(f"{what} is damaged: it cannot be read as a .keras archive ({exc}).") from None
+
+
+def _refuse_refnn_file(path) -> None:
+    """refnn's own files (``model.save``'s archive, ``save_weights``'s ``.npz``) go to refnn's
+    loaders; say so rather than let Keras fail on them."""
+    if not zipfile.is_zipfile(path):
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, EOFError, zlib.error):
+        return
+    if "model.weights.npz" in names:
+        raise ValueError(f"The file {os.fspath(path)!r} is a refnn model archive (written by refnn's model.save): "
+                         "load it with refnn.load_model(path); keras_bridge.export writes Keras files.")
+    if names and all(name.endswith(".npy") for name in names):
+        raise ValueError(f"The file {os.fspath(path)!r} is a refnn weights file (NumPy .npz, written by "
+                         "save_weights): load it with model.load_weights(path).")
 
 
 def _saved_dtype(config: dict) -> str:
@@ -119,6 +137,7 @@ def load(path, model: refnn.Sequential | None = None, seed: int | None = None,
     Returns:
         the refnn model.
     """
+    _refuse_refnn_file(path)
     kind = _kind(path)
     if kind == "keras":
         if model is not None:
@@ -129,6 +148,8 @@ def load(path, model: refnn.Sequential | None = None, seed: int | None = None,
         return from_keras(keras_model, seed=seed, keras_exact=keras_exact)
     if model is None:
         raise ValueError("Loading a '.weights.h5' file needs the refnn `model` to load it into.")
+    if zipfile.is_zipfile(path):
+        raise ValueError(f"The file {os.fspath(path)!r} is not an HDF5 Keras weights file: it is a zip archive.")
     keras_model = to_keras(model, compile=False)
     with floatx(model.dtype):
         keras_model.load_weights(path)

@@ -40,6 +40,7 @@ from typing import Callable
 import numpy as np
 
 from refnn import initializers, layers, losses, metrics, optimizers, regularizers
+from refnn.models.file_kinds import keras_file_hint, refuse_keras_name
 from refnn.version import __version__
 
 __all__ = ["save_weights", "load_weights", "save_model", "read_model_archive", "assign_weights",
@@ -89,6 +90,7 @@ def save_weights(model, path) -> None:
     """Write ``model``'s parameters to the ``.npz`` file ``path`` (exactly that name: no
     suffix is added), atomically."""
     model._require_built("save_weights")
+    refuse_keras_name(path, "save_weights")
     data = _weights_bytes(model)
     atomic_write(path, lambda f: f.write(data))
 
@@ -120,6 +122,9 @@ def _read_npz(source, what: str) -> dict[str, np.ndarray]:
 
 def _read_weights(path) -> dict[str, np.ndarray]:
     """The arrays of a weights file, or of the weights inside a model archive."""
+    hint = keras_file_hint(path)
+    if hint:
+        raise ValueError(f"The file {os.fspath(path)!r} is not a refnn weights file.{hint}")
     what = f"The file {os.fspath(path)!r}"
     if zipfile.is_zipfile(path):
         try:
@@ -267,6 +272,7 @@ def _metric_name(metric) -> str:
 def save_model(model, path) -> None:
     """Write architecture, compile configuration and weights to the zip archive ``path``,
     atomically."""
+    refuse_keras_name(path, "save")
     config = json.dumps(model_config(model), indent=2)
     metadata = json.dumps({
         "format": FORMAT,
@@ -358,8 +364,9 @@ def read_model_archive(path) -> tuple[dict, dict, tuple | None]:
     what = f"The file {os.fspath(path)!r}"
     if not os.path.exists(path):
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), os.fspath(path))
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{what} is not a refnn model archive (written by model.save)")
+    hint = keras_file_hint(path)
+    if hint or not zipfile.is_zipfile(path):
+        raise ValueError(f"{what} is not a refnn model archive (written by model.save).{hint}")
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()

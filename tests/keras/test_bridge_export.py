@@ -147,3 +147,47 @@ def test_a_damaged_keras_file_is_refused_naming_the_file(tmp_path):
         load(tmp_path / "cut.keras")
     with pytest.raises(FileNotFoundError, match=r"'.*absent.keras' does not exist"):
         load(tmp_path / "absent.keras")
+
+
+def test_an_uncompiled_model_exports_and_loads_in_keras(tmp_path):
+    """The docstring says "compiled or not": exporting a never-compiled model raised AttributeError."""
+    model = refnn.Sequential([layers.Dense(4, activation="tanh"), layers.Dense(2)], input_dim=3, seed=0)
+    path = export(model, tmp_path / "plain.keras")
+    loaded = keras.models.load_model(path)
+    x = _x("float64")[:, :3]
+    with keras_bridge.floatx("float64"):
+        assert relative_error(loaded(x).numpy(), model.predict(x)) <= TOLERANCES["forward"]["float64"]
+    assert load(path).loss is None
+
+
+def test_each_file_is_pointed_to_the_loader_that_reads_it(tmp_path):
+    """Real files of each kind given to the other side's loader: the error names the right one."""
+    model = _model("float64")
+    export(model, tmp_path / "m.keras")
+    export(model, tmp_path / "w.weights.h5")
+    model.save(tmp_path / "m.refnn")
+    model.save_weights(tmp_path / "w.npz")
+    with pytest.raises(ValueError, match=r"Keras .keras archive: load it with keras_bridge.load\(path\)"):
+        refnn.load_model(tmp_path / "m.keras")
+    with pytest.raises(ValueError, match=r"HDF5 file.*keras_bridge.load\(path, model=model\)"):
+        model.load_weights(tmp_path / "w.weights.h5")
+    with pytest.raises(ValueError, match=r"is a refnn model archive .*refnn.load_model\(path\)"):
+        load(tmp_path / "m.refnn")
+    with pytest.raises(ValueError, match=r"is a refnn weights file .*model.load_weights\(path\)"):
+        load(tmp_path / "w.npz", model=model)
+    copy = tmp_path / "w-npz.weights.h5"
+    copy.write_bytes((tmp_path / "w.npz").read_bytes())
+    with pytest.raises(ValueError, match=r"is a refnn weights file .*model.load_weights\(path\)"):
+        load(copy, model=model)
+    with pytest.raises(ValueError, match=r"writes refnn's own format.*keras_bridge.export"):
+        model.save(tmp_path / "again.keras")
+
+
+def test_type_errors_say_which_library():
+    """Both libraries call their model "Sequential": the message says whose it is."""
+    model = _model("float64")
+    with pytest.raises(keras_bridge.NotMappableError, match=r"Received: refnn.models.sequential.Sequential "
+                                                            r"'exported' \(it is already a refnn model"):
+        keras_bridge.from_keras(model)
+    with pytest.raises(TypeError, match=r"Received: model of type keras.*Sequential \(a Keras model is already"):
+        to_keras(to_keras(model))

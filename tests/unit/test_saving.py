@@ -337,3 +337,35 @@ def test_unserialisable_parts_are_refused_at_save(tmp_path):
     custom.compile(optimizers.SGD(), "mse", metrics=[refnn.metrics.Metric("f1", lambda a, b: a)])
     with pytest.raises(TypeError, match=r"metric 'f1' is not one of refnn's named metrics"):
         custom.save(tmp_path / "m.refnn")
+
+
+# ---- each file reaches the loader that can read it ------------------------------------------------
+@pytest.mark.parametrize("name", ["m.keras", "w.weights.h5", "m.h5"])
+def test_refnn_formats_refuse_keras_names(tmp_path, name):
+    """A refnn archive named ``m.keras`` used to be written, and Keras then failed to load it."""
+    model = model_a()
+    for save in (model.save, model.save_weights):
+        with pytest.raises(ValueError, match=r"writes refnn's own format, which Keras cannot load.*"
+                                             r"keras_bridge.export\(model, '.*" + name.replace(".", r"\.")):
+            save(tmp_path / name)
+    assert not (tmp_path / name).exists()
+
+
+def test_keras_files_are_pointed_to_keras_bridge(tmp_path):
+    """A Keras .keras archive and an HDF5 weights file, given to refnn's loaders, name the loader
+    that reads them (the files here have Keras's layout; real ones are tested in tests/keras)."""
+    with zipfile.ZipFile(tmp_path / "m.keras", "w") as archive:
+        for member in ("metadata.json", "config.json", "model.weights.h5"):
+            archive.writestr(member, "{}")
+    (tmp_path / "w.weights.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(100))
+    with pytest.raises(ValueError, match=r"is not a refnn model archive.*Keras .keras archive: load it with "
+                                         r"keras_bridge.load\(path\)"):
+        refnn.load_model(tmp_path / "m.keras")
+    model = model_a()
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=r"not a refnn weights file. It is an HDF5 file.*"
+                                         r"keras_bridge.load\(path, model=model\)"):
+        model.load_weights(tmp_path / "w.weights.h5")
+    with pytest.raises(ValueError, match=r"Keras .keras archive"):
+        model.load_weights(tmp_path / "m.keras")
+    assert weights_equal(before, model.get_weights())

@@ -1,0 +1,187 @@
+"""Layer by layer: a refnn layer ↔ its Keras counterpart — Dense (activation, ``use_bias``,
+initializer classes and seeds, ``L1``/``L2``/``L1L2`` regularizers), Activation (and Keras's
+``Softmax()``/``ReLU()`` with default arguments), Dropout. The model level is
+``keras_bridge.architecture``; anything without a counterpart raises ``NotMappableError`` naming
+the layer and the option."""
+
+from __future__ import annotations
+
+import keras
+
+from refnn import activations as ractivations
+from refnn import initializers as rinit
+from refnn import layers as rlayers
+from refnn import regularizers as rreg
+from keras_bridge.dtypes import shortest_float32
+from keras_bridge.errors import NotMappableError
+
+__all__ = ["layer_to_keras", "layer_from_keras"]
+
+_INITIALIZERS = {  # refnn name -> Keras class name
+    "glorot_uniform": "GlorotUniform",
+    "glorot_normal": "GlorotNormal",
+    "he_uniform": "HeUniform",
+    "he_normal": "HeNormal",
+    "random_uniform": "RandomUniform",
+    "random_normal": "RandomNormal",
+    "zeros": "Zeros",
+    "ones": "Ones",
+}
+_INITIALIZERS_BACK = {keras_name: refnn_name for refnn_name, keras_name in _INITIALIZERS.items()}
+_ACTIVATIONS = tuple(ractivations.ACTIVATIONS)  # linear, relu, sigmoid, tanh, softmax
+
+
+# ---- pieces of a Dense layer --------------------------------------------------------------------
+def _initializer_to_keras(init: rinit.Initializer, where: str):
+    name = getattr(init, "name", None)
+    if name not in _INITIALIZERS:
+        raise NotMappableError(f"{where}: initializer {init!r} has no Keras counterpart.")
+    return getattr(keras.initializers, _INITIALIZERS[name])(**init.get_config())
+
+
+def _initializer_from_keras(init, where: str) -> rinit.Initializer:
+    cls_name = type(init).__name__
+    if cls_name not in _INITIALIZERS_BACK:
+        raise NotMappableError(
+            f"{where}: Keras initializer {cls_name} has no refnn counterpart. Supported: "
+            f"{sorted(_INITIALIZERS_BACK)}."
+        )
+    config = dict(init.get_config())
+    for axes in ("input_axes", "output_axes"):
+        if config.pop(axes, None) is not None:
+            raise NotMappableError(
+                f"{where}: option `{axes}` of the Keras initializer {cls_name} has no refnn counterpart. "
+                f"Received: {axes}={init.get_config()[axes]!r}"
+            )
+    cls = rinit.INITIALIZERS[_INITIALIZERS_BACK[cls_name]]
+    return cls(**config)
+
+
+def _regularizer_to_keras(reg: rreg.Regularizer | None, where: str):
+    if reg is None:
+        return None
+    if type(reg) is rreg.L1:
+        return keras.regularizers.L1(reg.l1)
+    if type(reg) is rreg.L2:
+        return keras.regularizers.L2(reg.l2)
+    if type(reg) is rreg.L1L2:
+        return keras.regularizers.L1L2(l1=reg.l1, l2=reg.l2)
+    raise NotMappableError(f"{where}: regularizer {reg!r} has no Keras counterpart.")
+
+
+def _regularizer_from_keras(reg, where: str) -> rreg.Regularizer | None:
+    if reg is None:
+        return None
+    cls_name = type(reg).__name__
+    config = reg.get_config()
+    if cls_name == "L1":
+        return rreg.L1(shortest_float32(config["l1"]))  # Keras keeps the L1 factor in float32
+    if cls_name == "L2":
+        return rreg.L2(config["l2"])
+    if cls_name == "L1L2":
+        return rreg.L1L2(l1=config["l1"], l2=config["l2"])
+    raise NotMappableError(
+        f"{where}: Keras regularizer {cls_name} has no refnn counterpart (refnn has L1, L2, L1L2)."
+    )
+
+
+def _activation_name_from_keras(fn, where: str) -> str:
+    try:
+        name = keras.activations.serialize(fn)
+    except (ValueError, TypeError):
+        name = None
+    if not isinstance(name, str) or name not in _ACTIVATIONS:
+        shown = name if isinstance(name, str) else getattr(fn, "__name__", repr(fn))
+        raise NotMappableError(
+            f"{where}: activation {shown!r} has no refnn counterpart. Supported: {sorted(_ACTIVATIONS)}."
+        )
+    return name
+
+
+# ---- layers -------------------------------------------------------------------------------------
+def layer_to_keras(layer: rlayers.Layer, dtype: str):
+    """The Keras layer with the same configuration as the refnn ``layer`` (weights not copied)."""
+    where = f"Layer {layer.name!r} ({type(layer).__name__})"
+    if type(layer) is rlayers.Dense:
+        return keras.layers.Dense(
+            layer.units,
+            activation=layer.activation.name,
+            use_bias=layer.use_bias,
+            kernel_initializer=_initializer_to_keras(layer.kernel_initializer, where + " kernel_initializer"),
+            bias_initializer=_initializer_to_keras(layer.bias_initializer, where + " bias_initializer"),
+            kernel_regularizer=_regularizer_to_keras(layer.kernel_regularizer, where + " kernel_regularizer"),
+            bias_regularizer=_regularizer_to_keras(layer.bias_regularizer, where + " bias_regularizer"),
+            name=layer.name,
+            dtype=dtype,
+        )
+    if type(layer) is rlayers.Activation:
+        return keras.layers.Activation(layer.activation.name, name=layer.name, dtype=dtype)
+    if type(layer) is rlayers.Dropout:
+        return keras.layers.Dropout(layer.rate, seed=layer.seed, name=layer.name, dtype=dtype)
+    raise NotMappableError(f"{where} has no Keras counterpart in keras_bridge.")
+
+
+def _check_defaults(klayer, where: str, **defaults) -> None:
+    config = klayer.get_config()
+    for option, default in defaults.items():
+        value = config.get(option, default)
+        if value != default:
+            raise NotMappableError(
+                f"{where}: option `{option}` has no refnn counterpart. Received: {option}={value!r}"
+            )
+
+
+def layer_from_keras(klayer) -> rlayers.Layer | None:
+    """The refnn layer for a Keras layer (``None`` for an ``InputLayer``).
+
+    Raises:
+        NotMappableError: naming the layer and the class or option that refnn does not have.
+    """
+    cls_name = type(klayer).__name__
+    where = f"Layer {klayer.name!r} ({cls_name})"
+    if isinstance(klayer, keras.layers.InputLayer):
+        return None
+    if not klayer.trainable and klayer.weights:
+        raise NotMappableError(f"{where}: frozen layers (trainable=False) have no refnn counterpart.")
+    if type(klayer) is keras.layers.Dense:
+        _check_defaults(klayer, where, kernel_constraint=None, bias_constraint=None,
+                        quantization_config=None, lora_rank=None)
+        frozen = [v.name for v in klayer.weights if not v.trainable]
+        if frozen:
+            raise NotMappableError(
+                f"{where}: variable(s) {frozen} are frozen (trainable=False); refnn trains every parameter "
+                "of a layer, so a frozen variable has no refnn counterpart."
+            )
+        if klayer.activity_regularizer is not None:
+            raise NotMappableError(
+                f"{where}: option `activity_regularizer` has no refnn counterpart. Received: "
+                f"activity_regularizer={klayer.activity_regularizer!r}"
+            )
+        return rlayers.Dense(
+            klayer.units,
+            activation=_activation_name_from_keras(klayer.activation, where),
+            use_bias=klayer.use_bias,
+            kernel_initializer=_initializer_from_keras(klayer.kernel_initializer, where + " kernel_initializer"),
+            bias_initializer=_initializer_from_keras(klayer.bias_initializer, where + " bias_initializer"),
+            kernel_regularizer=_regularizer_from_keras(klayer.kernel_regularizer, where + " kernel_regularizer"),
+            bias_regularizer=_regularizer_from_keras(klayer.bias_regularizer, where + " bias_regularizer"),
+            name=klayer.name,
+        )
+    if type(klayer) is keras.layers.Activation:
+        return rlayers.Activation(_activation_name_from_keras(klayer.activation, where), name=klayer.name)
+    if type(klayer) is keras.layers.Softmax:
+        _check_defaults(klayer, where, axis=-1)
+        return rlayers.Activation("softmax", name=klayer.name)
+    if type(klayer) is keras.layers.ReLU:
+        _check_defaults(klayer, where, max_value=None, negative_slope=0.0, threshold=0.0)
+        return rlayers.Activation("relu", name=klayer.name)
+    if type(klayer) is keras.layers.Dropout:
+        _check_defaults(klayer, where, noise_shape=None)
+        return rlayers.Dropout(klayer.rate, seed=klayer.seed, name=klayer.name)
+    raise NotMappableError(
+        f"{where} has no refnn counterpart. keras_bridge maps Dense, Activation, Dropout, Softmax, "
+        "ReLU and InputLayer."
+    )
+
+
+# ---- models -------------------------------------------------------------------------------------
