@@ -6,12 +6,18 @@
   Levenberg–Marquardt epoch, as refnn's ``optimizers.LevenbergMarquardt``.
 * ``SumSquaredError``: the loss ``½ Σ e²`` (refnn's ``"sse"``).
 
-Importing ``keras_bridge`` registers them, so ``keras.models.load_model`` finds them.
+Importing ``keras_bridge`` registers them, so ``keras.models.load_model`` finds them, and names
+the optimizers as Keras names its own: ``compile(optimizer="rprop")``, ``"quickprop"``. (Keras
+looks loss names up in its own table only: pass ``loss=plugins.SumSquaredError()``.)
 """
+
+import keras
 
 from keras_bridge.plugins.levenberg_marquardt import LevenbergMarquardtModel
 from keras_bridge.plugins.losses import SumSquaredError
 from keras_bridge.plugins.quickprop import Quickprop
 from keras_bridge.plugins.rprop import Rprop
+
+keras.saving.get_custom_objects().update({"rprop": Rprop, "quickprop": Quickprop})
 
 __all__ = ["Rprop", "Quickprop", "LevenbergMarquardtModel", "SumSquaredError"]

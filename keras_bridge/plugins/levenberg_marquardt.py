@@ -58,11 +58,44 @@ class LevenbergMarquardtModel(keras.Sequential):
         self.rejections = 0
         self.lm_iterations = 0
 
+    @classmethod
+    def from_model(cls, model, **options) -> "LevenbergMarquardtModel":
+        """A Levenberg–Marquardt model made of ``model``'s layers (a built ``keras.Sequential``).
+
+        The layers are shared, as Keras shares layers between models: training one trains the
+        other. ``options``: ``mu``, ``mu_decrease``, ``mu_increase``, ``mu_max``, ``min_grad``,
+        ``name``. Compile it with a sum-of-squares loss before ``fit``.
+        """
+        if not isinstance(model, keras.Sequential) or not model.built or not model.inputs:
+            raise ValueError(
+                "LevenbergMarquardtModel.from_model takes a built keras.Sequential (started with keras.Input). "
+                f"Received: {type(model).__module__}.{type(model).__name__}")
+        spec = model.inputs[0]
+        options.setdefault("name", f"{model.name}_lm")
+        return cls([keras.Input(shape=tuple(spec.shape[1:]), dtype=spec.dtype), *model.layers], **options)
+
+    def fit(self, x=None, y=None, batch_size=None, **kwargs):
+        """Keras's ``fit``, full batch only: one LM epoch is one step on all the rows, so a
+        ``batch_size`` below the number of rows (Keras's default is 32) is refused."""
+        rows = getattr(x, "shape", (None,))[0]
+        if rows is not None and (batch_size or 32) < rows:
+            raise ValueError(
+                "Levenberg–Marquardt is a full-batch method: each epoch is one step on the whole training "
+                f"set. Use batch_size >= {rows} (the number of rows). Received: batch_size={batch_size!r}"
+                + (" (Keras's default)" if batch_size is None else ""))
+        return super().fit(x, y, batch_size=batch_size, **kwargs)
+
     # ---- compile ------------------------------------------------------------------------------
     def compile(self, optimizer="sgd", loss=None, **kwargs):
         if kwargs.pop("run_eagerly", True) is not True:
             raise ValueError("LevenbergMarquardtModel runs eagerly (run_eagerly=True); it cannot be compiled.")
         self._loss_object = self._check_loss(loss)
+        if optimizer not in (None, "sgd") and not (type(optimizer) is keras.optimizers.SGD and not isinstance(
+                optimizer.get_config()["learning_rate"], dict)):
+            raise ValueError(
+                "LevenbergMarquardtModel takes its own steps (μ, not a learning rate): an optimizer or a "
+                "learning-rate schedule has no meaning here. Leave `optimizer` out. "
+                f"Received: optimizer={optimizer!r}")
         super().compile(optimizer=optimizer, loss=loss, run_eagerly=True, **kwargs)
 
     def compile_from_config(self, config):
@@ -140,6 +173,8 @@ class LevenbergMarquardtModel(keras.Sequential):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         if sample_weight is not None:
             raise ValueError("Levenberg–Marquardt does not support sample weights.")
+        if self.stop_reason == "mu_max":  # a new fit after giving up: start again, as trainlm (and refnn)
+            self.mu = self.initial_mu
         self.stop_reason = None
         self.rejections = 0
         jac, e, y_pred = self._jacobian(x, y)
@@ -187,10 +222,15 @@ class LevenbergMarquardtModel(keras.Sequential):
         self.stop_training = True
 
     # ---- configuration ------------------------------------------------------------------------
+    _STATE = ("current_mu", "lm_iterations", "stop_reason")
+
     def get_config(self):
+        """The options (``mu`` is the initial μ) and the training state a reloaded model resumes
+        from: the current μ, the number of accepted steps and why training last stopped."""
         config = super().get_config()
         config.update({"mu": self.initial_mu, "mu_decrease": self.mu_decrease, "mu_increase": self.mu_increase,
-                       "mu_max": self.mu_max, "min_grad": self.min_grad})
+                       "mu_max": self.mu_max, "min_grad": self.min_grad, "current_mu": self.mu,
+                       "lm_iterations": self.lm_iterations, "stop_reason": self.stop_reason})
         return config
 
     @classmethod
@@ -198,8 +238,12 @@ class LevenbergMarquardtModel(keras.Sequential):
         config = dict(config)
         options = {key: config.pop(key) for key in ("mu", "mu_decrease", "mu_increase", "mu_max", "min_grad")
                    if key in config}
+        state = {key: config.pop(key) for key in cls._STATE if key in config}
         model = super().from_config(config, custom_objects=custom_objects)  # builds cls(name=...)
         for key, value in options.items():
             setattr(model, key, float(value))
         model.initial_mu = model.mu
+        model.mu = float(state.get("current_mu", model.mu))
+        model.lm_iterations = int(state.get("lm_iterations", 0))
+        model.stop_reason = state.get("stop_reason")
         return model

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from refnn import optimizers as refnn_optimizers
@@ -36,9 +39,11 @@ class Rprop(keras.optimizers.Optimizer):
     order of operations; hyper-parameters enter as exact constants of the variable's dtype), so
     trajectories agree to rounding level (tested: float64 ≤ 1e-10, in practice 0).
 
-    iRprop+ needs the loss at the current weights: ``apply_gradients(grads_and_vars, loss=E)``
-    (or ``apply(grads, variables, loss=E)``). Keras's built-in ``fit`` does not pass the loss to
-    the optimizer, so ``fit`` with ``"irprop+"`` raises; the other variants work in ``fit``.
+    iRprop+ needs the loss at the current weights. Keras's ``train_step`` hands the loss to
+    ``optimizer.scale_loss`` just before it takes the gradients; this optimizer keeps it there
+    (summed over replicas under ``tf.distribute``, i.e. the loss of the whole batch) and uses it in
+    the ``apply_gradients`` that follows, so ``model.fit`` works with every variant. A custom loop
+    passes it: ``apply_gradients(grads_and_vars, loss=E)`` (or ``apply(grads, variables, loss=E)``).
     Rprop is a full-batch method: train with ``batch_size ≥`` the number of rows.
 
     Slots per variable: ``step_size`` (Δ), ``prev_grad`` and, for rprop+/irprop+, ``prev_param``.
@@ -77,10 +82,30 @@ class Rprop(keras.optimizers.Optimizer):
             self._prev_params = self.add_optimizer_variables(var_list, "prev_param")
             for slot, v in zip(self._prev_params, var_list):
                 slot.assign(v)
-        # iRprop+: E_{t−1} (+inf: the first step never backtracks) and this step's decision
+        # iRprop+: E_{t−1} (+inf: the first step never backtracks) and this step's decision; every
+        # replica holds the same all-reduced loss, so the first replica's value is everyone's
         self._previous_loss = self.add_variable(shape=(), dtype="float64", initializer=_fill(np.inf),
-                                                name="previous_loss")
-        self._backtrack = self.add_variable(shape=(), dtype="float64", initializer="zeros", name="backtrack")
+                                                aggregation="only_first_replica", name="previous_loss")
+        self._backtrack = self.add_variable(shape=(), dtype="float64", initializer="zeros",
+                                            aggregation="only_first_replica", name="backtrack")
+
+    def scale_loss(self, loss):
+        """Keras's ``train_step`` calls this with the loss just before taking the gradients: iRprop+
+        keeps it for the ``apply_gradients`` that follows (per thread: ``tf.distribute`` runs one
+        replica per thread)."""
+        if self.variant == "irprop+":
+            context = tf.distribute.get_replica_context()
+            whole = loss  # each replica's loss is already divided by the number of replicas
+            if context is not None and context.num_replicas_in_sync > 1:
+                whole = context.all_reduce(tf.distribute.ReduceOp.SUM, loss)
+            self._train_step_losses[threading.get_ident()] = whole
+        return super().scale_loss(loss)
+
+    @property
+    def _train_step_losses(self) -> dict:
+        if not hasattr(self, "_losses_by_thread"):
+            self._losses_by_thread = {}
+        return self._losses_by_thread
 
     def apply_gradients(self, grads_and_vars, loss=None):
         grads_and_vars = list(grads_and_vars)
@@ -89,10 +114,12 @@ class Rprop(keras.optimizers.Optimizer):
     def apply(self, grads, trainable_variables=None, loss=None):
         if self.variant == "irprop+":
             if loss is None:
+                loss = self._train_step_losses.pop(threading.get_ident(), None)
+            if loss is None:
                 raise ValueError(
                     "iRprop+ compares the loss with the previous one: call "
                     "apply_gradients(grads_and_vars, loss=E) with the full-batch loss at the current "
-                    "weights. Keras's built-in fit does not pass the loss; use another variant there.")
+                    "weights (model.fit hands it over through scale_loss).")
             if not self.built:
                 self.build(trainable_variables)
             loss = _constant(float(loss), "float64") if isinstance(loss, (int, float)) else ops.cast(loss, "float64")
