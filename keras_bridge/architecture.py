@@ -43,6 +43,7 @@ from keras_bridge import weights as bweights
 from keras_bridge.dtypes import floatx, model_dtype
 from keras_bridge.errors import NotMappableError
 from keras_bridge.layer_mapping import layer_from_keras, layer_to_keras
+from keras_bridge.optimizer_state import has_state, state_from_keras, state_to_keras
 
 __all__ = ["to_keras", "from_keras", "keras_exact_copy"]
 
@@ -87,7 +88,8 @@ def keras_exact_copy(model: refnn.Sequential) -> refnn.Sequential:
     return twin
 
 
-def to_keras(model: refnn.Sequential, compile: bool = True, plugins: bool = False) -> keras.Sequential:
+def to_keras(model: refnn.Sequential, compile: bool = True, plugins: bool = False,
+             optimizer_state: bool = True) -> keras.Sequential:
     """The Keras twin of a built refnn model: same layers, same weights, same dtype.
 
     Args:
@@ -98,6 +100,9 @@ def to_keras(model: refnn.Sequential, compile: bool = True, plugins: bool = Fals
             the Rprop and Quickprop optimizers, the ``sse`` loss, and for a model compiled with
             ``LevenbergMarquardt`` a ``plugins.LevenbergMarquardtModel`` instead of a
             ``keras.Sequential``. Loading such a file then needs ``import keras_bridge``.
+        optimizer_state: give the Keras optimizer the refnn optimizer's state (step count and
+            slots, ``keras_bridge.optimizer_state``), so that training continues in Keras where it
+            stopped in refnn; ``False``: a fresh optimizer.
 
     Returns:
         a built ``keras.Sequential`` named like the refnn model.
@@ -138,11 +143,13 @@ def to_keras(model: refnn.Sequential, compile: bool = True, plugins: bool = Fals
                 loss=blosses.loss_to_keras(model.loss, dtype, plugins=plugins),
                 metrics=blosses.metrics_to_keras(model.metrics) or None,
             )
+            if optimizer_state:
+                state_to_keras(model, keras_model)
     return keras_model
 
 
 def from_keras(keras_model, seed: int | None = None, compile: bool = True,
-               keras_exact: bool = True) -> refnn.Sequential:
+               keras_exact: bool = True, optimizer_state: bool = True) -> refnn.Sequential:
     """The refnn twin of a built ``keras.Sequential``: same layers, weights (read by name, shapes
     checked) and dtype.
 
@@ -157,6 +164,8 @@ def from_keras(keras_model, seed: int | None = None, compile: bool = True,
             ``keras_float32_constants=True``. With ``False`` the configs are copied verbatim, and
             ``from_keras(to_keras(m), keras_exact=False)`` gives back ``m``'s configuration bit
             for bit; with ``True`` that holds for models that are already Keras-exact.
+        optimizer_state: give the refnn optimizer the Keras optimizer's state (step count and
+            slots), so that training continues in refnn where it stopped in Keras.
 
     Raises:
         NotMappableError: naming the first layer, loss, optimizer or option that refnn does not have.
@@ -185,6 +194,8 @@ def from_keras(keras_model, seed: int | None = None, compile: bool = True,
     bweights.copy_from_keras(keras_model, model)
     if compile and getattr(keras_model, "optimizer", None) is not None and keras_model.compiled:
         _compile_like(keras_model, model, dtype, keras_exact)
+        if optimizer_state and has_state(keras_model):
+            state_from_keras(keras_model, model)
     return keras_exact_copy(model) if keras_exact else model
 
 

@@ -12,8 +12,9 @@
 * ``load("m.keras")`` returns a refnn model (``from_keras``); ``load("m.weights.h5", model=m)``
   loads the weights into the refnn model ``m`` and returns it.
 
-What is saved is the configuration and the weights; refnn optimizer *state* (moments, step
-counter) is not carried over. Keras casts NumPy inputs of ``predict``/``evaluate`` to the global
+What is saved is the configuration, the weights and the optimizer's state (step count and slots:
+``keras_bridge.optimizer_state``), so ``fit`` continues in Keras — or, after ``load``, in refnn —
+where it stopped. Keras casts NumPy inputs of ``predict``/``evaluate`` to the global
 ``floatx``: predict a float64 model under ``keras.config.set_floatx("float64")`` (or call
 ``model(x)`` on float64 arrays), else its inputs are rounded to float32.
 """
@@ -46,23 +47,29 @@ def _kind(path) -> str:
     )
 
 
-def export(model: refnn.Sequential, path, plugins: bool = False) -> str:
+def export(model: refnn.Sequential, path, plugins: bool = False, include_optimizer: bool = True) -> str:
     """Write the refnn ``model`` as a Keras ``.keras`` archive or ``.weights.h5`` file.
 
     Args:
         model: a built refnn model (compiled or not).
         path: ``*.keras`` or ``*.weights.h5``.
         plugins: allow ``keras_bridge.plugins`` classes (see ``to_keras``).
+        include_optimizer: save the compiled model with its optimizer — configuration and state
+            (step count and slots) — so that ``fit`` continues in Keras where refnn stopped.
+            ``False``: architecture and weights only, a file stock Keras loads even when a plugin
+            optimizer (Rprop, Quickprop, Levenberg–Marquardt) trained the model. (A ``.keras``
+            file cannot hold a loss without an optimizer: Keras's ``compile`` needs one; compile
+            the loaded model with the optimizer you train with next.)
 
     Returns:
         the path written.
     """
     kind = _kind(path)
-    keras_model = to_keras(model, compile=kind == "keras", plugins=plugins)
+    keras_model = to_keras(model, compile=kind == "keras" and include_optimizer, plugins=plugins)
     with floatx(model.dtype):
         if kind == "keras":
             if getattr(keras_model, "optimizer", None) is not None:
-                # saved with its (zero) slots, so that loading finds the variables it builds
+                # saved with its slots (refnn's state, or zeros), so that loading finds the variables it builds
                 keras_model.optimizer.build(keras_model.trainable_variables)
             keras_model.save(path)
         else:

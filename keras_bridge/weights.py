@@ -15,7 +15,7 @@ import numpy as np
 
 from keras_bridge.errors import NotMappableError
 
-__all__ = ["copy_to_keras", "copy_from_keras", "keras_weights_by_path"]
+__all__ = ["copy_to_keras", "copy_from_keras", "keras_weights_by_path", "keras_variables_by_path"]
 
 
 def _pairs(model, keras_model) -> list:
@@ -61,6 +61,11 @@ def copy_from_keras(keras_model, model) -> None:
         layer.params[name][...] = value
 
 
+def keras_variables_by_path(model, keras_model) -> dict:
+    """The Keras twin's variables keyed by the refnn paths (``"dense_0/kernel"``), in order."""
+    return {f"{layer.name}/{name}": kvar for layer, name, kvar in _pairs(model, keras_model)}
+
+
 def keras_weights_by_path(model, keras_model) -> dict[str, np.ndarray]:
     """The Keras twin's parameters keyed by the refnn paths (``"dense_0/kernel"``)."""
-    return {f"{layer.name}/{name}": np.asarray(kvar.numpy()) for layer, name, kvar in _pairs(model, keras_model)}
+    return {path: np.asarray(kvar.numpy()) for path, kvar in keras_variables_by_path(model, keras_model).items()}

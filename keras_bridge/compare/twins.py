@@ -20,14 +20,14 @@ def twins(model, keras_exact: bool, compile: bool = True):
     ``from_keras(model)``. Both start with a fresh optimizer of the same configuration.
     """
     if isinstance(model, keras.Model):
-        mine = from_keras(model, keras_exact=keras_exact, compile=compile)
+        mine = from_keras(model, keras_exact=keras_exact, compile=compile, optimizer_state=False)
         return mine, model, mine.dtype.name
     if not isinstance(model, refnn.Sequential):
         raise TypeError(
             "`model` must be a refnn.Sequential or a keras.Sequential. Received: "
             f"{type(model).__module__}.{type(model).__name__}"
         )
-    keras_model = to_keras(model, compile=compile, plugins=True)
+    keras_model = to_keras(model, compile=compile, plugins=True, optimizer_state=False)
     mine = keras_exact_copy(model) if keras_exact else copy.deepcopy(model)
     if mine.optimizer is not None:
         # the Keras twin's optimizer is new: start refnn's from the same (empty) state

@@ -242,7 +242,7 @@ def test_from_keras_refuses_what_refnn_lacks_naming_layer_and_option(layer, matc
 
 
 def test_from_keras_refuses_models_it_cannot_map():
-    with pytest.raises(NotMappableError, match="from_keras takes a keras.Sequential. Received: Functional"):
+    with pytest.raises(NotMappableError, match="from_keras takes a keras.Sequential. Received: keras.*Functional"):
         inputs = keras.Input((3,))
         from_keras(keras.Model(inputs, keras.layers.Dense(2)(inputs)))
     with pytest.raises(ValueError, match="is not built"):
