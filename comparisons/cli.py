@@ -14,6 +14,8 @@ training     fit curves refnn vs Keras (digits, diabetes): loss, val_loss, final
 classics     Rprop, Quickprop, Levenberg–Marquardt on their published problems (refnn alone)
 bench        time per epoch and peak memory vs Keras, scikit-learn, PyTorch
              (``comparisons.bench``; its own options, e.g. ``--profile``)
+validate     a Keras user's model and data: ``refnn-compare validate model.keras --data d.npz``
+             (``comparisons.validate``; its own options and report)
 ============ =================================================================================
 
 Options (every command but ``bench``): ``--out DIR`` (default ``reports/latest``), ``--quick``
@@ -72,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
         _add_options(sub.add_parser(name, help=help_text, description=help_text), defaults=False)
     sub.add_parser("bench", help="time per epoch and peak memory against Keras, scikit-learn, PyTorch "
                                  "(options: refnn-compare bench --help)", add_help=False)
+    sub.add_parser("validate", help="your Keras model (.keras) and data, refnn vs Keras "
+                                    "(options: refnn-compare validate --help)", add_help=False)
     return parser
 
 
@@ -134,6 +138,10 @@ def main(argv=None) -> int:
         from comparisons import bench
 
         return bench.main(argv[1:])
+    if argv and argv[0] == "validate":
+        from comparisons import validate
+
+        return validate.main(argv[1:])
     try:
         report = run(argv)
     except ModuleNotFoundError as exc:

@@ -149,7 +149,8 @@ def to_keras(model: refnn.Sequential, compile: bool = True, plugins: bool = Fals
 
 
 def from_keras(keras_model, seed: int | None = None, compile: bool = True,
-               keras_exact: bool = True, optimizer_state: bool = True) -> refnn.Sequential:
+               keras_exact: bool = True, optimizer_state: bool = True,
+               set_aside: list | None = None) -> refnn.Sequential:
     """The refnn twin of a built ``keras.Sequential``: same layers, weights (read by name, shapes
     checked) and dtype.
 
@@ -166,6 +167,9 @@ def from_keras(keras_model, seed: int | None = None, compile: bool = True,
             for bit; with ``True`` that holds for models that are already Keras-exact.
         optimizer_state: give the refnn optimizer the Keras optimizer's state (step count and
             slots), so that training continues in refnn where it stopped in Keras.
+        set_aside: a list to receive a note for each compiled metric refnn cannot compute
+            (``AUC()``, …), which is then left out instead of raising (metrics do not change
+            training; ``compare`` uses this).
 
     Raises:
         NotMappableError: naming the first layer, loss, optimizer or option that refnn does not have.
@@ -193,13 +197,13 @@ def from_keras(keras_model, seed: int | None = None, compile: bool = True,
     model = refnn.Sequential(layers, input_dim=int(shape[1]), seed=seed, dtype=dtype, name=keras_model.name)
     bweights.copy_from_keras(keras_model, model)
     if compile and getattr(keras_model, "optimizer", None) is not None and keras_model.compiled:
-        _compile_like(keras_model, model, dtype, keras_exact)
+        _compile_like(keras_model, model, dtype, keras_exact, set_aside)
         if optimizer_state and has_state(keras_model):
             state_from_keras(keras_model, model)
     return keras_exact_copy(model) if keras_exact else model
 
 
-def _compile_like(keras_model, model: refnn.Sequential, dtype: str, keras_exact: bool) -> None:
+def _compile_like(keras_model, model: refnn.Sequential, dtype: str, keras_exact: bool, set_aside) -> None:
     """Compile ``model`` with the refnn counterparts of the Keras model's optimizer, loss and
     metrics (refusing compile options refnn does not have)."""
     config = keras_model.get_compile_config() or {}
@@ -218,7 +222,7 @@ def _compile_like(keras_model, model: refnn.Sequential, dtype: str, keras_exact:
         optimizer = boptimizers.optimizer_from_keras(keras_model.optimizer, keras_float32_constants=False)
         _check_compiled_dtypes(keras_model, optimizer, dtype, keras_exact)
     model.compile(optimizer=optimizer, loss=blosses.loss_from_keras(keras_model.loss),
-                  metrics=blosses.metrics_from_keras(config.get("metrics")))
+                  metrics=blosses.metrics_from_keras(config.get("metrics"), set_aside))
 
 
 def _check_compiled_dtypes(keras_model, optimizer, dtype: str, keras_exact: bool) -> None:

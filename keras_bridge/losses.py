@@ -136,35 +136,90 @@ def loss_from_keras(loss) -> rl.Loss:
     raise NotMappableError(f"Cannot map the Keras loss {loss!r} to refnn.")
 
 
-def metrics_to_keras(metrics) -> list[str]:
-    """refnn metrics are Keras's metric names (``"accuracy"``, ``"mse"``, ...): passed through."""
-    return [m.name for m in metrics]
-
-
-def metrics_from_keras(metrics) -> list[str]:
-    """Keras metric identifiers from ``get_compile_config()["metrics"]`` → refnn metric names.
+def metrics_to_keras(metrics) -> list:
+    """refnn's named metrics are Keras's metric names (``"accuracy"``, ``"mse"``, ...): passed
+    through; a refnn metric under another name (mapped from a Keras metric object) goes back as
+    that Keras metric class with that name.
 
     Raises:
-        NotMappableError: a metric object or name refnn does not have.
+        NotMappableError: a custom refnn metric (its own function) has no Keras counterpart.
+    """
+    out = []
+    for metric in metrics:
+        if _known_metric(metric.name):
+            out.append(metric.name)
+            continue
+        cls = next((c for c, n in _METRIC_CLASSES.items() if rmetrics.get(n).fn is metric.fn), None)
+        if cls is None:
+            raise NotMappableError(f"refnn metric {metric.name!r} (a function of its own) has no Keras counterpart.")
+        out.append(getattr(keras.metrics, cls)(name=metric.name))
+    return out
+
+
+#: Keras metric classes refnn computes alike → refnn metric name (the Keras default options only)
+_METRIC_CLASSES = {
+    "CategoricalAccuracy": "categorical_accuracy",
+    "SparseCategoricalAccuracy": "sparse_categorical_accuracy",
+    "BinaryAccuracy": "binary_accuracy",
+    "MeanSquaredError": "mse",
+    "MeanAbsoluteError": "mae",
+}
+_METRIC_DEFAULTS = {"BinaryAccuracy": {"threshold": 0.5}}
+
+
+def _metric_object_from_keras(spec: dict):
+    """A refnn metric for a serialized Keras metric object, named as Keras names it (its history
+    key), or ``None`` when refnn has no counterpart."""
+    name = _METRIC_CLASSES.get(spec.get("class_name"))
+    config = spec.get("config", {})
+    if name is None or any(config.get(k, v) != v for k, v in _METRIC_DEFAULTS.get(spec["class_name"], {}).items()):
+        return None
+    base = rmetrics.get(name)
+    return rmetrics.Metric(config.get("name", name), base.fn, base.direction)
+
+
+def metrics_from_keras(metrics, set_aside: list | None = None) -> list:
+    """Keras metrics from ``get_compile_config()["metrics"]`` → refnn metrics: names as they are,
+    metric objects of the classes refnn computes alike (``CategoricalAccuracy()``, ``MeanSquaredError()``,
+    …) under the name Keras gives them.
+
+    Args:
+        metrics: the compile config's ``metrics``.
+        set_aside: a list to receive a description of each metric refnn cannot compute (e.g.
+            ``AUC()``) instead of raising — metrics do not change the trained numbers.
+
+    Raises:
+        NotMappableError: a metric refnn does not have, when ``set_aside`` is ``None``.
     """
     if metrics is None:
         return []
     if isinstance(metrics, (str, dict)):
         metrics = [metrics]
-    if isinstance(metrics, dict) or any(isinstance(m, (list, dict)) for m in metrics):
+    if isinstance(metrics, dict) or any(isinstance(m, list) for m in metrics):
         raise NotMappableError(
-            f"Only a flat list of metric names maps to refnn. Received: metrics={metrics!r}"
+            f"Only a flat list of metrics maps to refnn. Received: metrics={metrics!r}"
         )
     out = []
     for m in metrics:
-        if not isinstance(m, str):
+        mapped = _metric_object_from_keras(m) if isinstance(m, dict) else m if _known_metric(m) else None
+        if mapped is not None:
+            out.append(mapped)
+            continue
+        label = m.get("class_name", m) if isinstance(m, dict) else m
+        if set_aside is None:
             raise NotMappableError(
-                f"Keras metric {m!r} has no refnn counterpart; refnn takes metric names such as "
-                "'accuracy', 'mse', 'mae'."
+                f"Keras metric {label!r} has no refnn counterpart; refnn computes 'accuracy', 'mse', 'mae', "
+                "the accuracies and their Keras metric classes."
             )
-        try:
-            rmetrics.get(m)
-        except ValueError as exc:
-            raise NotMappableError(str(exc)) from None
-        out.append(m)
+        set_aside.append(f"metric {label!r}: no refnn counterpart (not compared; it does not change training)")
     return out
+
+
+def _known_metric(name) -> bool:
+    if not isinstance(name, str):
+        return False
+    try:
+        rmetrics.get(name)
+    except ValueError:
+        return False
+    return True

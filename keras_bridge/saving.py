@@ -33,7 +33,7 @@ from keras_bridge.architecture import from_keras, to_keras
 from keras_bridge.dtypes import floatx
 from keras_bridge.weights import copy_from_keras
 
-__all__ = ["export", "load"]
+__all__ = ["export", "load", "load_keras_model"]
 
 
 def _kind(path) -> str:
@@ -127,6 +127,18 @@ def _saved_dtype(config: dict) -> str:
     return "float32"
 
 
+def load_keras_model(path):
+    """``keras.models.load_model(path)`` with the checks ``load`` makes: a file that is not a
+    ``.keras`` archive (or is one of refnn's) is refused naming the file and the right loader, and
+    the model is loaded under the ``floatx`` of its saved dtype (so that its optimizer's
+    learning-rate variable has the model's dtype)."""
+    _refuse_refnn_file(path)
+    if _kind(path) != "keras":
+        raise ValueError(f"`path` must be a Keras '.keras' model file. Received: path={os.fspath(path)!r}")
+    with floatx(_saved_dtype(_saved_config(path))):
+        return keras.models.load_model(path)
+
+
 def load(path, model: refnn.Sequential | None = None, seed: int | None = None,
          keras_exact: bool = True) -> refnn.Sequential:
     """Read a Keras file into refnn.
@@ -149,10 +161,7 @@ def load(path, model: refnn.Sequential | None = None, seed: int | None = None,
     if kind == "keras":
         if model is not None:
             raise ValueError("`model` is only used with '.weights.h5' files; a '.keras' archive holds its own.")
-        # the optimizer's learning-rate variable takes the floatx current when it is created
-        with floatx(_saved_dtype(_saved_config(path))):
-            keras_model = keras.models.load_model(path)
-        return from_keras(keras_model, seed=seed, keras_exact=keras_exact)
+        return from_keras(load_keras_model(path), seed=seed, keras_exact=keras_exact)
     if model is None:
         raise ValueError("Loading a '.weights.h5' file needs the refnn `model` to load it into.")
     if zipfile.is_zipfile(path):

@@ -29,8 +29,12 @@ def categorical_accuracy(y_true, y_pred):
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
-    labels = np.asarray(y_true).reshape(-1)
-    return (labels == np.argmax(y_pred, axis=-1)).astype(np.float64)
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.size != y_pred.shape[0]:
+        raise ValueError(
+            "sparse_categorical_accuracy takes class ids, one per row (shape (N,) or (N, 1)); for one-hot targets "
+            f"use categorical_accuracy. Received: y_true.shape={y_true.shape}, y_pred.shape={y_pred.shape}")
+    return (y_true.reshape(-1) == np.argmax(y_pred, axis=-1)).astype(np.float64)
 
 
 def accuracy(y_true, y_pred):

@@ -37,8 +37,10 @@ What each side runs:
 
 from keras_bridge.compare.layerwise import forward, gradients
 from keras_bridge.compare.results import Comparison, Row, TrainingComparison
-from keras_bridge.compare.training import callbacks_to_keras, keras_fit_in_order, training
+from keras_bridge.compare.steps import steps
+from keras_bridge.compare.training import callbacks_from_keras, callbacks_to_keras, keras_fit_in_order, training
 from keras_bridge.compare.trajectories import optimizer_steps
+from keras_bridge.compare.validate import Validation, validate
 from refnn.utils.tolerance import TOLERANCES, relative_error
 
 __all__ = [
@@ -49,8 +51,12 @@ __all__ = [
     "forward",
     "gradients",
     "optimizer_steps",
+    "steps",
     "training",
+    "validate",
+    "Validation",
     "keras_fit_in_order",
     "callbacks_to_keras",
+    "callbacks_from_keras",
     "relative_error",
 ]

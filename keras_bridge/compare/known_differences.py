@@ -1,45 +1,87 @@
-"""Differences between refnn and Keras that are deliberate and documented: a comparison labels
-the rows they explain instead of reporting a bare failure.
+"""Differences between refnn and Keras that are known and documented: a comparison labels the
+rows they explain instead of reporting a bare failure (``docs/keras-numerics.md``).
 
-Only one is known today (``docs/keras-numerics.md``, "A deliberate difference: soft labels that do
-not sum to 1"): categorical crossentropy on logits with targets whose rows do not sum to 1.
+1. **Soft labels that do not sum to 1** (a deliberate difference). Categorical crossentropy on
+   logits: refnn differentiates ``ℓ = Σ_k y_k (logsumexp(z) − z_k)`` exactly,
+   ``∂ℓ/∂z = softmax(z)·Σy − y``; TensorFlow's softmax-crossentropy kernel returns
+   ``softmax(z) − y`` (exact only when Σy = 1). The loss values agree; the gradients differ by
+   ``softmax(z)·(Σy − 1)``, and so does everything trained from them. The loss value itself
+   (``model/loss``) is never labelled.
+2. **A mismatched output and crossentropy** (a Keras behaviour refnn does not copy). Keras attaches
+   the logits to *every* sigmoid and softmax output and *every* crossentropy uses them: a sigmoid
+   output with (sparse) categorical crossentropy is computed as the softmax crossentropy of the
+   sigmoid's input, a softmax output with binary crossentropy as the sigmoid crossentropy of the
+   softmax's input. refnn computes the loss that was asked for, on the outputs. Every number
+   differs, the loss included.
 
-* textbook (refnn): ``ℓ = Σ_k y_k (logsumexp(z) − z_k)``, so ``∂ℓ/∂z = softmax(z)·Σy − y``;
-* TensorFlow's softmax-crossentropy kernel: ``∂ℓ/∂z = softmax(z) − y`` (exact only when Σy = 1).
-
-The loss values agree; the gradients differ by ``softmax(z)·(Σy − 1)``, and so does everything
-trained from them. A row is labelled only when it fails *and* the cause is present: the loss is
-computed from logits (``from_logits=True``, or a softmax output fused with the loss) and some
-target row is further from 1 than round-off. The loss value itself (``model/loss``) is never
-labelled — it agrees — and a failure without the cause stays a failure.
+A row is labelled only when it fails *and* the cause is present in the model and the data; a
+failure without a cause stays a failure.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from refnn.losses import CategoricalCrossentropy
+from refnn.losses import BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy
 
-__all__ = ["SOFT_LABELS", "label_known_differences"]
+__all__ = ["SOFT_LABELS", "MISMATCHED_LOGITS", "label_known_differences"]
 
 SOFT_LABELS = (
     "categorical crossentropy with targets whose rows do not sum to 1 (worst row sum {worst:.6g}): "
     "refnn differentiates the crossentropy exactly (∂ℓ/∂z = softmax(z)·Σy − y), TensorFlow's kernel "
     "returns softmax(z) − y; the losses agree, the gradients differ by softmax(z)·(Σy − 1) "
     "(docs/keras-numerics.md, a deliberate difference)")
+MISMATCHED_LOGITS = (
+    "a {activation} output with {loss}: Keras computes this loss from the {activation}'s logits as "
+    "{keras_loss}; refnn computes the loss you asked for, on the outputs (docs/keras-numerics.md, a "
+    "Keras behaviour refnn does not copy)")
 
 
 def label_known_differences(result, model, y) -> None:
     """Label ``result``'s failing rows that a documented difference explains, and say why in
     ``result.notes``. ``model`` is the compiled refnn side, ``y`` the targets it was given."""
-    worst = _worst_row_sum(model, y)
-    explained = [row for row in result.rows if not row.passed and row.name != "model/loss"]
-    if worst is None or not explained:
+    mismatch = _mismatched_logits(model)
+    if mismatch is not None:
+        _label(result, mismatch, include_loss=True)
         return
-    reason = SOFT_LABELS.format(worst=worst)
+    worst = _worst_row_sum(model, y)
+    if worst is not None:
+        _label(result, SOFT_LABELS.format(worst=worst), include_loss=False)
+
+
+def _label(result, reason: str, include_loss: bool) -> None:
+    explained = [row for row in result.rows if not row.passed and (include_loss or row.name != "model/loss")]
+    if not explained:
+        return
     for row in explained:
         row.known_difference = reason
     result.notes.append(f"known difference: {reason}")
+
+
+def _mismatched_logits(model) -> str | None:
+    """The reason text when the output activation and the crossentropy do not match (Keras then
+    uses the logits anyway), else None."""
+    loss, output = model.loss, _output_activation(model)
+    if output is None or getattr(loss, "from_logits", True):
+        return None
+    categorical = isinstance(loss, (CategoricalCrossentropy, SparseCategoricalCrossentropy))
+    if output == "sigmoid" and categorical:
+        return MISMATCHED_LOGITS.format(activation="sigmoid", loss=loss.name,
+                                        keras_loss="softmax crossentropy of those logits")
+    if output == "softmax" and isinstance(loss, BinaryCrossentropy):
+        return MISMATCHED_LOGITS.format(activation="softmax", loss=loss.name,
+                                        keras_loss="sigmoid crossentropy of those logits")
+    return None
+
+
+def _output_activation(model) -> str | None:
+    """The activation of the last layer that changes its input (identity layers passed over)."""
+    for layer in reversed(model.layers):
+        if layer.passes_through(training=False):
+            continue
+        activation = getattr(layer, "activation", None)
+        return None if activation is None else activation.name
+    return None
 
 
 def _worst_row_sum(model, y) -> float | None:

@@ -24,9 +24,10 @@ def forward(model, x, y=None, keras_exact: bool = True) -> Comparison:
         y: optional targets, to compare the loss value too.
         keras_exact: compare against the ``keras_exact_copy`` (see ``keras_bridge.compare``).
     """
-    mine, keras_model, dtype = twins(model, keras_exact, compile=y is not None)
+    aside = []
+    mine, keras_model, dtype = twins(model, keras_exact, compile=y is not None, set_aside=aside)
     rtol = TOLERANCES["forward"][dtype]
-    result = Comparison("forward", dtype, notes=setup_notes(keras_exact))
+    result = Comparison("forward", dtype, notes=setup_notes(keras_exact) + aside)
     x = np.asarray(x, dtype=dtype)
     with floatx(dtype):
         h_mine, h_keras = x, tf.constant(x)
@@ -38,6 +39,7 @@ def forward(model, x, y=None, keras_exact: bool = True) -> Comparison:
             loss_mine = mine.evaluate(x, y, batch_size=x.shape[0])["loss"]
             loss_keras = keras_model.compute_loss(x=x, y=y, y_pred=h_keras, training=False)
             result.rows.append(make_row("model", "loss", loss_mine, float(loss_keras), rtol))
+            label_known_differences(result, mine, y)
     return result
 
 
@@ -55,7 +57,8 @@ def gradients(model, x, y, keras_exact: bool = True) -> Comparison:
         x, y: a batch.
         keras_exact: compare against the ``keras_exact_copy`` (see ``keras_bridge.compare``).
     """
-    mine, keras_model, dtype = twins(model, keras_exact)
+    aside = []
+    mine, keras_model, dtype = twins(model, keras_exact, set_aside=aside)
     if mine.loss is None:
         raise ValueError("compare.gradients needs a compiled model (the loss defines the gradient).")
     x = np.asarray(x, dtype=dtype)
@@ -63,7 +66,7 @@ def gradients(model, x, y, keras_exact: bool = True) -> Comparison:
     dx_mine = dict(mine.input_gradients)
     loss_keras, dx_keras, grads_keras = _keras_gradients(keras_model, x, y, dtype)
     rtol = TOLERANCES["gradients"][dtype]
-    result = Comparison("gradients", dtype, notes=setup_notes(keras_exact))
+    result = Comparison("gradients", dtype, notes=setup_notes(keras_exact) + aside)
     result.rows.append(make_row("model", "loss", loss_mine, loss_keras, TOLERANCES["forward"][dtype]))
     for i in reversed(range(len(mine.layers))):
         layer = mine.layers[i]

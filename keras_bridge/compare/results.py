@@ -51,6 +51,13 @@ def make_row(layer: str, quantity: str, mine, theirs, rtol: float, rel: float | 
                relative_error(mine, theirs) if rel is None else rel, rtol)
 
 
+def _largest(a) -> float:
+    """``max |a|`` over the finite entries (the scale the relative error divides by); NaN if none."""
+    a = np.asarray(a, dtype=np.float64)
+    finite = np.abs(a[np.isfinite(a)])
+    return float(finite.max()) if finite.size else float("nan")
+
+
 def _preview(a: np.ndarray) -> str:
     flat = np.asarray(a).ravel()
     text = np.array2string(flat[:6], precision=17, separator=", ")
@@ -123,10 +130,10 @@ class Comparison:
         return self
 
     def table(self) -> str:
-        header = ("layer", "quantity", "shape", "max abs diff", "max rel diff", "tolerance", "")
+        header = ("layer", "quantity", "shape", "max |keras|", "max abs diff", "max rel diff", "tolerance", "")
         body = [
-            (row.layer, row.quantity, str(tuple(np.shape(row.keras))), f"{row.max_abs:.3e}",
-             f"{row.max_rel:.3e}", f"{row.rtol:.0e}", row.status)
+            (row.layer, row.quantity, str(tuple(np.shape(row.keras))), f"{_largest(row.keras):.3e}",
+             f"{row.max_abs:.3e}", f"{row.max_rel:.3e}", f"{row.rtol:.0e}", row.status)
             for row in self.rows
         ]
         widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]

@@ -12,6 +12,7 @@ import tensorflow as tf
 import refnn
 from keras_bridge.compare.known_differences import label_known_differences
 from keras_bridge.compare.results import TrainingComparison, make_row
+from keras_bridge.architecture import from_keras
 from keras_bridge.compare.twins import setup_notes, twins
 from keras_bridge.dtypes import floatx, model_dtype
 from keras_bridge.errors import NotMappableError
@@ -20,7 +21,13 @@ from refnn import callbacks as rcallbacks
 from refnn.utils.data import split_validation
 from refnn.utils.tolerance import TOLERANCES, relative_error
 
-__all__ = ["training", "keras_fit_in_order", "callbacks_to_keras"]
+__all__ = ["training", "keras_fit_in_order", "callbacks_to_keras", "callbacks_from_keras"]
+
+#: Keras callbacks that only watch training (files, logs, progress): set aside with a note
+_OBSERVERS = ("History", "ProgbarLogger", "ModelCheckpoint", "TensorBoard", "CSVLogger", "RemoteMonitor",
+              "BackupAndRestore")
+#: Keras callbacks that change the numbers and have no refnn counterpart: refused
+_CHANGERS = ("LearningRateScheduler", "ReduceLROnPlateau", "SwapEMAWeights", "LambdaCallback")
 
 
 def callbacks_to_keras(callbacks) -> list:
@@ -49,6 +56,39 @@ def callbacks_to_keras(callbacks) -> list:
             out.append(keras.callbacks.TerminateOnNaN())
         else:
             raise NotMappableError(f"Callback {type(cb).__name__} has no Keras counterpart in keras_bridge.")
+    return out
+
+
+def callbacks_from_keras(callbacks, set_aside: list) -> list:
+    """refnn counterparts of callbacks given for a comparison, which may be refnn's or Keras's:
+    Keras's ``EarlyStopping`` and ``TerminateOnNaN`` map to refnn's; callbacks that only watch
+    (``ModelCheckpoint``, ``TensorBoard``, ``CSVLogger``, …, and any other class that is not
+    known to change training) are set aside with a note in ``set_aside``.
+
+    Raises:
+        NotMappableError: a Keras callback that changes the numbers (``ReduceLROnPlateau``,
+            ``LearningRateScheduler``, ``SwapEMAWeights``, ``LambdaCallback``).
+    """
+    out = []
+    for cb in callbacks or []:
+        if not isinstance(cb, keras.callbacks.Callback):
+            out.append(cb)
+            continue
+        name = type(cb).__name__
+        if isinstance(cb, keras.callbacks.EarlyStopping):
+            out.append(rcallbacks.EarlyStopping(
+                monitor=cb.monitor, min_delta=abs(cb.min_delta), patience=cb.patience, mode=cb.mode,
+                baseline=cb.baseline, restore_best_weights=cb.restore_best_weights,
+                start_from_epoch=cb.start_from_epoch))
+        elif isinstance(cb, keras.callbacks.TerminateOnNaN):
+            out.append(rcallbacks.TerminateOnNaN())
+        elif name in _CHANGERS:
+            raise NotMappableError(
+                f"Keras callback {name} changes training and has no refnn counterpart: compare without it.")
+        else:
+            why = "it only watches training" if name in _OBSERVERS else \
+                "not a Keras callback refnn knows; the comparison assumes it only watches training"
+            set_aside.append(f"callback {name}: not run ({why})")
     return out
 
 
@@ -91,19 +131,29 @@ def training(model, x, y, epochs: int = 20, batch_size: int = 32, validation_spl
     the batch order and Keras receives exactly those batches (see ``keras_bridge.compare``).
 
     Args:
-        model: a compiled refnn ``Sequential``.
+        model: a compiled refnn ``Sequential`` or Keras ``Sequential`` (not trained itself: its
+            twins are).
         x, y: training data (``validation_split`` takes the last rows, as both ``fit`` s do).
         epochs, batch_size, validation_split, validation_data, shuffle: as ``fit``.
-        callbacks: refnn callbacks (EarlyStopping, TerminateOnNaN); each side gets its own copy.
+        callbacks: refnn or Keras callbacks (EarlyStopping, TerminateOnNaN; Keras callbacks that
+            only watch are set aside with a note); each side gets its own copy.
         keras_exact: compare against the ``keras_exact_copy`` (see ``keras_bridge.compare``).
 
     Returns:
         a ``TrainingComparison``: rows ``history/<key>`` (worst epoch), ``history/epochs run``,
         and ``<layer>/<param>`` for the final weights.
     """
+    set_aside = []
+    if isinstance(model, keras.Model):
+        # the model given is not trained: its refnn twin and a fresh Keras twin built from that are
+        model = from_keras(model, keras_exact=False, optimizer_state=False, set_aside=set_aside)
+        set_aside.append("the Keras model was not trained: a fresh Keras twin with its layers, weights, loss and "
+                         "optimizer configuration was")
     if not isinstance(model, refnn.Sequential):
         raise TypeError(
-            f"`model` must be a refnn.Sequential. Received: {type(model).__module__}.{type(model).__name__}")
+            "`model` must be a refnn.Sequential or a keras.Sequential. Received: "
+            f"{type(model).__module__}.{type(model).__name__}")
+    callbacks = callbacks_from_keras(callbacks, set_aside)
     mine, keras_model, dtype = twins(model, keras_exact)
     if mine.loss is None:
         raise ValueError("compare.training needs a compiled model.")
@@ -125,7 +175,7 @@ def training(model, x, y, epochs: int = 20, batch_size: int = 32, validation_spl
              + (f", {x_val.shape[0]} validation rows" if x_val is not None else "")
              + (", refnn's shuffle order" if shuffle else ", no shuffling"))
     result = TrainingComparison(
-        "training", dtype, notes=setup_notes(keras_exact) + [setup],
+        "training", dtype, notes=setup_notes(keras_exact) + [setup] + set_aside,
         refnn_history={k: list(v) for k, v in history_mine.items()},
         keras_history={k: list(map(float, v)) for k, v in history_keras.items()},
         refnn_epochs=len(history_mine.get("loss", [])), keras_epochs=len(history_keras.get("loss", [])))

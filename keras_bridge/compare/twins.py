@@ -12,15 +12,17 @@ from keras_bridge.architecture import from_keras, keras_exact_copy, to_keras
 __all__ = ["twins", "setup_notes", "keras_layers"]
 
 
-def twins(model, keras_exact: bool, compile: bool = True):
+def twins(model, keras_exact: bool, compile: bool = True, set_aside: list | None = None):
     """``(refnn side, Keras side, dtype)`` for a refnn or a Keras model.
 
     A refnn model's Keras side is ``to_keras(model, plugins=True)`` (Rprop, Quickprop and
     Levenberg–Marquardt run as ``keras_bridge.plugins``); a Keras model's refnn side is
-    ``from_keras(model)``. Both start with a fresh optimizer of the same configuration.
+    ``from_keras(model)``, its metrics refnn cannot compute noted in ``set_aside`` (they do not
+    change the compared numbers). Both start with a fresh optimizer of the same configuration.
     """
     if isinstance(model, keras.Model):
-        mine = from_keras(model, keras_exact=keras_exact, compile=compile, optimizer_state=False)
+        mine = from_keras(model, keras_exact=keras_exact, compile=compile, optimizer_state=False,
+                          set_aside=[] if set_aside is None else set_aside)
         return mine, model, mine.dtype.name
     if not isinstance(model, refnn.Sequential):
         raise TypeError(
