@@ -75,7 +75,8 @@ def state_from_keras(keras_model, model) -> None:
     iterations = int(kopt.iterations.numpy())
     if not iterations:
         return  # never stepped: the refnn optimizer's fresh state is the same
-    arrays = {f"{path}/{slot}": np.asarray(kvar.numpy()) for (path, slot), kvar in _keras_slots(model, keras_model).items()}
+    slots = _keras_slots(model, keras_model)
+    arrays = {f"{path}/{slot}": np.asarray(kvar.numpy()) for (path, slot), kvar in slots.items()}
     scalars = {"iterations": iterations}
     if hasattr(kopt, "_u_product"):
         scalars["u_product"] = {"dtype": model.dtype.name, "value": float(kopt._u_product.numpy())}

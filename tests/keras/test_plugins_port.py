@@ -273,7 +273,8 @@ def test_levenberg_marquardt_refuses_mini_batches_and_optimizers():
     p, t = _curve()
     keras_model = to_keras(_full_batch_model(optimizers.LevenbergMarquardt()), plugins=True)
     with floatx("float64"):
-        with pytest.raises(ValueError, match=r"full-batch method.*batch_size >= 40.*batch_size=None \(Keras's default\)"):
+        with pytest.raises(ValueError,
+                           match=r"full-batch method.*batch_size >= 40.*batch_size=None \(Keras's default\)"):
             keras_model.fit(p, t, epochs=1, verbose=0)
         schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
         with pytest.raises(ValueError, match=r"takes its own steps.*has no meaning here"):
