@@ -11,7 +11,7 @@ Only ``keras_bridge``, ``comparisons`` and ``tests/keras`` import TensorFlow; re
 Importing this package registers the Keras plugins (``keras_bridge.plugins``) for loading.
 """
 
-from keras_bridge import compare, plugins
+from keras_bridge import compare, distributed, plugins
 from keras_bridge.architecture import from_keras, keras_exact_copy, to_keras
 from keras_bridge.dtypes import floatx
 from keras_bridge.errors import NotMappableError
@@ -25,6 +25,7 @@ __all__ = [
     "load",
     "compare",
     "plugins",
+    "distributed",
     "floatx",
     "keras_exact_copy",
     "optimizer_to_keras",

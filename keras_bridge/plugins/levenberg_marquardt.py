@@ -13,6 +13,23 @@ __all__ = ["LevenbergMarquardtModel"]
 _MU_FLOOR = 1e-20  # as refnn (MATLAB trainlm): mu = max(mu * mu_dec, 1e-20)
 
 
+def _replica_context():
+    """The replica context when training runs on several replicas (``tf.distribute``), else None."""
+    context = tf.distribute.get_replica_context()
+    if context is None or not tf.distribute.has_strategy() or context.num_replicas_in_sync < 2:
+        return None
+    return context
+
+
+def _sum_over_replicas(*arrays) -> tuple[np.ndarray, ...]:
+    """Each array summed over the replicas (all-reduce; every replica gets the sums)."""
+    context = _replica_context()
+    if context is None:
+        return arrays
+    reduced = context.all_reduce(tf.distribute.ReduceOp.SUM, [tf.constant(a, tf.float64) for a in arrays])
+    return tuple(np.asarray(r.numpy()) for r in reduced)
+
+
 @keras.saving.register_keras_serializable(package="keras_bridge")
 class LevenbergMarquardtModel(keras.Sequential):
     """A Sequential model trained by Levenberg–Marquardt: ``fit`` takes one LM epoch per batch.
@@ -125,11 +142,20 @@ class LevenbergMarquardtModel(keras.Sequential):
         return np.concatenate([np.ravel(v.numpy()) for v in self.trainable_variables]).astype(np.float64)
 
     def _assign_flat(self, w: np.ndarray) -> None:
-        start = 0
-        for v in self.trainable_variables:
-            size = int(np.prod(v.shape))
-            v.assign(np.reshape(w[start:start + size], v.shape).astype(v.dtype))
-            start += size
+        """Set every weight from the flat vector ``w`` — on every replica at once under
+        ``tf.distribute`` (one cross-replica assignment; the replicas computed the same ``w``)."""
+        def write(*_):
+            start = 0
+            for v in self.trainable_variables:
+                size = int(np.prod(v.shape))
+                v.assign(np.reshape(w[start:start + size], v.shape).astype(v.dtype))
+                start += size
+
+        context = _replica_context()
+        if context is None:
+            write()
+        else:
+            context.merge_call(write)
 
     def _penalty_weights(self, n_residuals: int, k: int) -> np.ndarray:
         """``λ/c`` per weight (0 where unregularised); ``λ`` as Keras computes it (float32-rounded)."""
@@ -173,10 +199,8 @@ class LevenbergMarquardtModel(keras.Sequential):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         if sample_weight is not None:
             raise ValueError("Levenberg–Marquardt does not support sample weights.")
-        if self.stop_reason == "mu_max":  # a new fit after giving up: start again, as trainlm (and refnn)
-            self.mu = self.initial_mu
-        self.stop_reason = None
-        self.rejections = 0
+        # read before the first exchange between replicas, written once after the last (_commit)
+        mu = self.initial_mu if self.stop_reason == "mu_max" else self.mu  # after giving up: start again
         jac, e, y_pred = self._jacobian(x, y)
         n_res = int(e.shape[0])
         J = tf.concat([tf.reshape(j, (n_res, -1)) for j in jac], axis=1).numpy().astype(np.float64)
@@ -184,22 +208,31 @@ class LevenbergMarquardtModel(keras.Sequential):
         loss = self.compute_loss(x=x, y=y, y_pred=y_pred, training=False)
         reg = self._penalty_weights(n_res, int(y_pred.shape[-1]))
         w = self._flat_weights()
-        objective = float(e64 @ e64 + reg @ (w * w))
-        gradient = tf.constant(J.T @ e64 + reg * w)[:, None]
-        hessian = tf.constant(J.T @ J + np.diag(reg))
-        self.gradient_norm = float(tf.norm(gradient))
-        if self.gradient_norm < self.min_grad:
-            self._stop("min_grad")
+        # the data terms summed over replicas (each holds a shard of the batch); the penalty once
+        jtj, jte, ete = _sum_over_replicas(J.T @ J, J.T @ e64, np.asarray(e64 @ e64))
+        objective = float(ete + reg @ (w * w))
+        gradient = tf.constant(jte + reg * w)[:, None]
+        hessian = tf.constant(jtj + np.diag(reg))
+        outcome = {"mu": mu, "accepted": 0, "rejections": 0, "stop_reason": None,
+                   "gradient_norm": float(tf.norm(gradient))}
+        if outcome["gradient_norm"] < self.min_grad:
+            outcome["stop_reason"] = "min_grad"
         else:
-            self._damped_steps(x, y, w, objective, gradient, hessian, reg)
-        self._loss_tracker.update_state(loss, sample_weight=tf.shape(x)[0])
+            self._damped_steps(x, y, w, objective, gradient, hessian, reg, outcome)
+        self._commit(outcome)
+        # under tf.distribute Keras's loss is divided by the number of replicas (their gradients are
+        # summed); the reported loss is not: undo it, as Keras's own train_step does
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        self._loss_tracker.update_state(loss * replicas if replicas > 1 else loss, sample_weight=tf.shape(x)[0])
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def _damped_steps(self, x, y, w, objective, gradient, hessian, reg) -> None:
+    def _damped_steps(self, x, y, w, objective, gradient, hessian, reg, outcome: dict) -> None:
+        """Try ``Δw = −(JᵀJ + μI)⁻¹Jᵀe`` with growing μ until the objective drops (``outcome``
+        records μ, the acceptance and the rejections; every replica takes the same decisions)."""
         identity = tf.eye(int(hessian.shape[0]), dtype=tf.float64)
-        while self.mu <= self.mu_max:
+        while outcome["mu"] <= self.mu_max:
             try:
-                lower = tf.linalg.cholesky(hessian + self.mu * identity)
+                lower = tf.linalg.cholesky(hessian + outcome["mu"] * identity)
                 step = -tf.linalg.cholesky_solve(lower, gradient)[:, 0].numpy()
             except tf.errors.InvalidArgumentError:
                 step = None  # not numerically positive definite: a rejection, as refnn
@@ -207,19 +240,32 @@ class LevenbergMarquardtModel(keras.Sequential):
                 self._assign_flat(w + step)
                 e_new, _ = self._residuals(x, y)
                 e_new = e_new.numpy().astype(np.float64)
+                (sse,) = _sum_over_replicas(np.asarray(e_new @ e_new))
                 w_new = self._flat_weights()
-                if float(e_new @ e_new + reg @ (w_new * w_new)) < objective:  # NaN: rejected
-                    self.mu = max(self.mu * self.mu_decrease, _MU_FLOOR)
-                    self.lm_iterations += 1
+                if float(sse + reg @ (w_new * w_new)) < objective:  # NaN: rejected
+                    outcome["mu"] = max(outcome["mu"] * self.mu_decrease, _MU_FLOOR)
+                    outcome["accepted"] = 1
                     return
                 self._assign_flat(w)
-            self.rejections += 1
-            self.mu *= self.mu_increase
-        self._stop("mu_max")
+            outcome["rejections"] += 1
+            outcome["mu"] *= self.mu_increase
+        outcome["stop_reason"] = "mu_max"
 
-    def _stop(self, reason: str) -> None:
-        self.stop_reason = reason
-        self.stop_training = True
+    def _commit(self, outcome: dict) -> None:
+        """Write the epoch's μ, step count and stop reason — once, whatever the number of replicas
+        (each computed the same ``outcome``)."""
+        def write(*_):
+            self.mu, self.rejections = outcome["mu"], outcome["rejections"]
+            self.gradient_norm, self.stop_reason = outcome["gradient_norm"], outcome["stop_reason"]
+            self.lm_iterations += outcome["accepted"]
+            if outcome["stop_reason"] is not None:
+                self.stop_training = True
+
+        context = _replica_context()
+        if context is None:
+            write()
+        else:
+            context.merge_call(write)
 
     # ---- configuration ------------------------------------------------------------------------
     _STATE = ("current_mu", "lm_iterations", "stop_reason")
