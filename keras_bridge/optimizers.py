@@ -21,10 +21,17 @@ hyper-parameters). What is *not* a plain copy:
   ``SGD(lr, μ, momentum_form="trace")``    ``SGD(lr, μ)`` — ``m = −lr·v`` at a constant lr
   ``SGD(lr, μ, momentum_form="ema")``      ``SGD(lr·(1 − μ), μ)`` — ``m = −lr·V`` at a constant lr
                                            (μ as Keras uses it: rounded through float32)
-  either of them under a schedule          refused: Keras scales each gradient by the lr of its
-                                           own step, these forms scale the whole velocity
-  any other non-Keras convention           refused, naming the option and value
+  either of them under a schedule          ``plugins.SGD(momentum_form=...)`` with ``plugins=True``
+                                           (stock Keras scales each gradient by the lr of its
+                                           own step, these forms scale the whole velocity)
+  Adam/AdamW ``epsilon_placement=          ``plugins.Adam``/``plugins.AdamW`` with ``plugins=True``
+  "sqrt_v_hat"``, RMSprop/Adagrad
+  ``"outside_sqrt"``, RMSprop               ``plugins.RMSprop``/``plugins.Adagrad``
+  ``bias_correction``
   ======================================== ================================================
+
+  Without ``plugins=True`` these are refused, with the reason and a pointer to
+  ``docs/keras-numerics.md``; with it every refnn optimizer has a Keras counterpart.
 * **Rprop, Quickprop, Levenberg–Marquardt** have no stock Keras counterpart: refused, unless
   ``plugins=True`` selects ``keras_bridge.plugins`` (Rprop, Quickprop are Keras optimizers;
   Levenberg–Marquardt needs the whole model and is ``plugins.LevenbergMarquardtModel``).
@@ -122,27 +129,34 @@ def _spec_for(optimizer) -> OptimizerSpec:
     return spec
 
 
-def _convert_convention(optimizer, option: str, value, kwargs: dict) -> None:
-    """Rewrite ``kwargs`` for a refnn-only convention that Keras can express exactly, or refuse."""
+#: where the documentation explains each textbook convention against Keras's
+_EXPLAINED = "docs/keras-numerics.md, section Optimizers"
+
+
+def _convert_convention(optimizer, option: str, value, kwargs: dict, plugins: bool) -> bool:
+    """Rewrite ``kwargs`` for a refnn-only convention that stock Keras computes exactly, and return
+    False; return True when only the textbook plugin (``keras_bridge.plugins.<name>``) computes it
+    and ``plugins`` allows it; refuse otherwise, saying where the difference is explained."""
     name = type(optimizer).__name__
     if name == "SGD" and option == "momentum_form":
         if not optimizer.momentum:
-            return  # no velocity: every form is W ← W − lr·g
-        if not isinstance(optimizer.learning_rate, float):
-            raise NotMappableError(
-                f"SGD(momentum_form={value!r}) under a learning-rate schedule has no Keras counterpart: "
-                "Keras's velocity m ← μm − lr_t·g scales each gradient by the rate of its own step, "
-                f"the {value!r} form scales the whole velocity by the current rate."
-            )
-        if value == "ema":  # V ← μV + (1−μ)g, W ← W − lr·V  ≡  m = −lr·V with lr_keras = lr·(1−μ)
-            # Keras rounds μ through float32 (also in float64 mode): use the μ it will use
-            mu = float(np.float32(optimizer.momentum))
-            kwargs["learning_rate"] = optimizer.learning_rate * (1.0 - mu)
-        # "trace": v ← μv + g, W ← W − lr·v  ≡  m = −lr·v, the same lr
-        return
+            return False  # no velocity: every form is W ← W − lr·g
+        if isinstance(optimizer.learning_rate, float):
+            if value == "ema":  # V ← μV + (1−μ)g, W ← W − lr·V  ≡  m = −lr·V with lr_keras = lr·(1−μ)
+                # Keras rounds μ through float32 (also in float64 mode): use the μ it will use
+                mu = float(np.float32(optimizer.momentum))
+                kwargs["learning_rate"] = optimizer.learning_rate * (1.0 - mu)
+            # "trace": v ← μv + g, W ← W − lr·v  ≡  m = −lr·v, the same lr
+            return False
+        why = ("under a learning-rate schedule stock Keras's velocity m ← μm − lr_t·g scales each gradient by the "
+               f"rate of its own step, the {value!r} form scales the whole velocity by the current rate")
+    else:
+        why = f"stock Keras computes {option}={SPECS[name].keras_conventions[option]!r}"
+    if plugins:
+        return True
     raise NotMappableError(
-        f"{name}({option}={value!r}) has no Keras counterpart; Keras computes "
-        f"{option}={SPECS[name].keras_conventions[option]!r}."
+        f"{name}({option}={value!r}) has no stock Keras counterpart: {why} ({_EXPLAINED}). "
+        f"keras_bridge.plugins.{name} computes it: pass plugins=True."
     )
 
 
@@ -192,10 +206,11 @@ def optimizer_to_keras(optimizer, dtype: str | None = None, plugins: bool = Fals
         )
     for key in spec.shared:
         kwargs[key] = config.pop(key)
+    textbook = {}
     for option, keras_value in spec.keras_conventions.items():
         value = config.pop(option, keras_value)
-        if value != keras_value:
-            _convert_convention(optimizer, option, value, kwargs)
+        if value != keras_value and _convert_convention(optimizer, option, value, kwargs, plugins):
+            textbook[option] = value
     if config:
         option, value = next(iter(config.items()))
         raise NotMappableError(
@@ -206,6 +221,10 @@ def optimizer_to_keras(optimizer, dtype: str | None = None, plugins: bool = Fals
     for key in ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm"):
         if kwargs[key] is None:
             del kwargs[key]
+    if textbook:
+        from keras_bridge.plugins import textbook as ktextbook
+
+        return getattr(ktextbook, spec.keras)(**kwargs, **textbook)
     return getattr(keras.optimizers, spec.keras)(**kwargs)
 
 
@@ -257,6 +276,9 @@ def optimizer_from_keras(optimizer, keras_float32_constants: bool = True):
     kwargs = {"name": config.pop("name"), "keras_float32_constants": keras_float32_constants}
     for key in (*_BASE, *spec.shared):
         kwargs[key] = config.pop(key)
+    for option in spec.keras_conventions:  # a textbook plugin (keras_bridge.plugins.textbook) names its form
+        if option in config:
+            kwargs[option] = config.pop(option)
     if config:
         option, value = next(iter(config.items()))
         raise NotMappableError(

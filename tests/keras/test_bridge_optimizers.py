@@ -113,11 +113,14 @@ def test_sgd_textbook_momentum_maps_to_its_keras_equivalent(form, nesterov):
 
 @pytest.mark.parametrize("optimizer, match", [
     (lambda: optimizers.SGD(schedules.ExponentialDecay(0.1, 10, 0.9), momentum=0.9, momentum_form="ema"),
-     r"SGD\(momentum_form='ema'\) under a learning-rate schedule has no Keras counterpart: Keras's velocity"),
+     r"SGD\(momentum_form='ema'\) has no stock Keras counterpart: under a learning-rate schedule stock "
+     r"Keras's velocity"),
     (lambda: optimizers.RMSprop(epsilon_placement="outside_sqrt"),
-     r"RMSprop\(epsilon_placement='outside_sqrt'\) has no Keras counterpart; Keras computes epsilon_placement='inside_sqrt'"),
-    (lambda: optimizers.RMSprop(bias_correction=True), r"RMSprop\(bias_correction=True\) has no Keras counterpart"),
-    (lambda: optimizers.Adam(epsilon_placement="sqrt_v_hat"), r"Adam\(epsilon_placement='sqrt_v_hat'\) has no Keras counterpart"),
+     r"RMSprop\(epsilon_placement='outside_sqrt'\) has no stock Keras counterpart: stock Keras computes "
+     r"epsilon_placement='inside_sqrt'"),
+    (lambda: optimizers.RMSprop(bias_correction=True), r"RMSprop\(bias_correction=True\) has no stock Keras counterpart"),
+    (lambda: optimizers.Adam(epsilon_placement="sqrt_v_hat"),
+     r"Adam\(epsilon_placement='sqrt_v_hat'\) has no stock Keras counterpart"),
     (lambda: optimizers.Adagrad(epsilon_placement="outside_sqrt"), r"Adagrad\(epsilon_placement='outside_sqrt'\)"),
     (lambda: optimizers.Quickprop(), r"Optimizer Quickprop has no stock Keras counterpart.*keras_bridge\.plugins"),
     (lambda: optimizers.SGD(lambda: 0.1), r"SGD: a callable learning rate cannot be mapped"),
