@@ -145,7 +145,24 @@ def to_keras(model: refnn.Sequential, compile: bool = True, plugins: bool = Fals
             )
             if optimizer_state:
                 state_to_keras(model, keras_model)
+            if model.optimizer.requires_full_batch and not lm:  # LevenbergMarquardtModel checks its own
+                keras_model.fit = _full_batch_fit(keras_model.fit, type(model.optimizer).__name__)
     return keras_model
+
+
+def _full_batch_fit(fit, name: str):
+    """``fit`` that refuses a ``batch_size`` below the number of rows (Keras's default is 32): a
+    Keras optimizer never sees the batch, so the twin of a full-batch refnn optimizer says it."""
+    def full_batch_fit(x=None, y=None, batch_size=None, **kwargs):
+        rows = getattr(x, "shape", (None,))[0]
+        if rows is not None and (batch_size or 32) < rows:
+            raise ValueError(
+                f"{name} is a full-batch method: it needs the gradient of the whole training set. Use "
+                f"batch_size >= {rows} (the number of rows). Received: batch_size={batch_size!r}"
+                + (" (Keras's default)" if batch_size is None else ""))
+        return fit(x, y, batch_size=batch_size, **kwargs)
+
+    return full_batch_fit
 
 
 def from_keras(keras_model, seed: int | None = None, compile: bool = True,

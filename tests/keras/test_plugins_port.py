@@ -281,3 +281,16 @@ def test_levenberg_marquardt_refuses_mini_batches_and_optimizers():
             keras_model.compile(optimizer=keras.optimizers.SGD(schedule), loss="mse")
     with pytest.raises(TypeError, match=r"Rprop's `learning_rate` is the initial step size.*cannot be a schedule"):
         plugins.Rprop(learning_rate=keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5))
+
+
+@pytest.mark.parametrize("optimizer", [lambda: optimizers.Rprop(), lambda: optimizers.Quickprop()],
+                         ids=["rprop", "quickprop"])
+def test_the_keras_twin_of_a_full_batch_method_refuses_mini_batches(optimizer):
+    """Keras's default batch size is 32; with 40 rows Rprop would take two steps on two halves. A
+    Keras optimizer never sees the batch: the twin's ``fit`` checks it (refnn's fit does too)."""
+    p, t = _curve()
+    keras_model = to_keras(_full_batch_model(optimizer()), plugins=True)
+    with floatx("float64"):
+        with pytest.raises(ValueError, match=r"is a full-batch method.*batch_size >= 40.*\(Keras's default\)"):
+            keras_model.fit(p, t, epochs=1, verbose=0)
+        keras_model.fit(p, t, epochs=1, batch_size=40, verbose=0)
