@@ -26,8 +26,6 @@ import numpy as np
 
 __all__ = ["build_parser", "load_data", "report_of", "main"]
 
-_PLUGINS = ("Rprop", "Quickprop", "LevenbergMarquardt")
-
 
 def build_parser() -> argparse.ArgumentParser:
     from comparisons.datasets import NAMES
@@ -42,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--dataset", choices=NAMES, help="one of scikit-learn's bundled data sets")
     parser.add_argument("--steps", type=int, default=5, help="optimizer steps on one batch (default 5)")
     parser.add_argument("--epochs", type=int, default=3, help="epochs of the short fit (default 3)")
-    parser.add_argument("--batch-size", type=int, default=32, help="batch size of the steps and the fit (default 32)")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="batch size of the steps and the fit (default 32; every row for Rprop, Quickprop and "
+                             "Levenberg–Marquardt, which are full-batch methods)")
     parser.add_argument("--out", metavar="DIR", help="where to write the report (default reports/validate-<name>)")
     return parser
 
@@ -79,19 +79,20 @@ def report_of(validation, meta: dict):
     """The validation as a ``comparisons.report.Report``: a summary check per kind of comparison
     and dtype, and every table."""
     from comparisons import report as rep
+    from keras_bridge.compare.results import largest_magnitude
 
     sections = {}
     for dtype, check, result in validation.checks:
         section = sections.setdefault(check, rep.Section(check, _TITLES[check]))
         counted = [row for row in result.rows if row.status != "known difference"]
-        kind = rep.PORT if check in ("steps", "fit") and meta.get("optimizer") in _PLUGINS else rep.KERAS
+        kind = rep.PORT if check in ("steps", "fit") and validation.port else rep.KERAS
         note = "; ".join(n for n in result.notes if n.startswith("known difference"))
         section.checks.append(rep.Check(f"{check} ({dtype})", {dtype: max((r.max_rel for r in counted), default=0.0)},
                                         {dtype: max((r.rtol for r in result.rows), default=0.0)}, note, kind))
         section.add(rep.Heading(f"{dtype} · {check}"), *result.notes,
                     rep.Table(["layer", "quantity", "shape", "max |keras|", "max abs diff", "max rel diff",
                                "tolerance", "status"],
-                              [[r.layer, r.quantity, str(np.shape(r.keras)), rep.fmt_num(_scale(r.keras)),
+                              [[r.layer, r.quantity, str(np.shape(r.keras)), rep.fmt_num(largest_magnitude(r.keras)),
                                 rep.fmt_err(r.max_abs), rep.fmt_err(r.max_rel), f"{r.rtol:.0e}",
                                 "pass" if r.status == "ok" else r.status] for r in result.rows]))
         section.data.setdefault(dtype, result.errors)
@@ -103,12 +104,6 @@ _TITLES = {"forward": "Forward pass: every layer's output and the loss",
            "gradients": "Gradients: ∂E/∂kernel, ∂E/∂bias and ∂E/∂X per layer",
            "steps": "Optimizer steps on the model's own gradients",
            "fit": "A short fit from the same weights"}
-
-
-def _scale(values) -> float | None:
-    finite = np.asarray(values, dtype=np.float64)
-    finite = finite[np.isfinite(finite)]
-    return float(np.max(np.abs(finite))) if finite.size else None
 
 
 def main(argv=None, stream=None) -> int:
@@ -131,7 +126,7 @@ def main(argv=None, stream=None) -> int:
     except (ValueError, FileNotFoundError) as exc:
         sys.stderr.write(f"refnn-compare validate: {exc}\n")
         return 2
-    optimizer = type(getattr(keras_model, "optimizer", None)).__name__
+    optimizer = validation.optimizer + (" (refnn's Keras port, keras_bridge.plugins)" if validation.port else "")
     meta = {"model": os.path.abspath(args.model), "data": what, "rows": len(x), "optimizer": optimizer,
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
     report = report_of(validation, meta)

@@ -43,6 +43,7 @@ from keras_bridge import weights as bweights
 from keras_bridge.dtypes import floatx, model_dtype
 from keras_bridge.errors import NotMappableError
 from keras_bridge.layer_mapping import layer_from_keras, layer_to_keras
+from keras_bridge.plugins.full_batch import full_batch_fit
 from keras_bridge.optimizer_state import has_state, state_from_keras, state_to_keras
 
 __all__ = ["to_keras", "from_keras", "keras_exact_copy"]
@@ -137,32 +138,22 @@ def to_keras(model: refnn.Sequential, compile: bool = True, plugins: bool = Fals
             keras_model = keras.Sequential(inputs, name=model.name)
         bweights.copy_to_keras(model, keras_model)
         if compile:
-            keras_model.compile(
-                optimizer="sgd" if lm else boptimizers.optimizer_to_keras(model.optimizer, dtype=dtype,
-                                                                          plugins=plugins),
-                loss=blosses.loss_to_keras(model.loss, dtype, plugins=plugins),
-                metrics=blosses.metrics_to_keras(model.metrics) or None,
-            )
-            if optimizer_state:
-                state_to_keras(model, keras_model)
-            if model.optimizer.requires_full_batch and not lm:  # LevenbergMarquardtModel checks its own
-                keras_model.fit = _full_batch_fit(keras_model.fit, type(model.optimizer).__name__)
+            _compile_twin(model, keras_model, dtype, lm, plugins, optimizer_state)
     return keras_model
 
 
-def _full_batch_fit(fit, name: str):
-    """``fit`` that refuses a ``batch_size`` below the number of rows (Keras's default is 32): a
-    Keras optimizer never sees the batch, so the twin of a full-batch refnn optimizer says it."""
-    def full_batch_fit(x=None, y=None, batch_size=None, **kwargs):
-        rows = getattr(x, "shape", (None,))[0]
-        if rows is not None and (batch_size or 32) < rows:
-            raise ValueError(
-                f"{name} is a full-batch method: it needs the gradient of the whole training set. Use "
-                f"batch_size >= {rows} (the number of rows). Received: batch_size={batch_size!r}"
-                + (" (Keras's default)" if batch_size is None else ""))
-        return fit(x, y, batch_size=batch_size, **kwargs)
-
-    return full_batch_fit
+def _compile_twin(model, keras_model, dtype: str, lm: bool, plugins: bool, optimizer_state: bool) -> None:
+    """Compile the Keras twin with the counterparts of refnn's optimizer (its state too, if asked),
+    loss and metrics; the twin of a full-batch method refuses mini-batches in ``fit``."""
+    keras_model.compile(
+        optimizer="sgd" if lm else boptimizers.optimizer_to_keras(model.optimizer, dtype=dtype, plugins=plugins),
+        loss=blosses.loss_to_keras(model.loss, dtype, plugins=plugins),
+        metrics=blosses.metrics_to_keras(model.metrics) or None,
+    )
+    if optimizer_state:
+        state_to_keras(model, keras_model)
+    if model.optimizer.requires_full_batch and not lm:  # LevenbergMarquardtModel checks its own
+        keras_model.fit = full_batch_fit(keras_model.fit, type(model.optimizer).__name__)
 
 
 def from_keras(keras_model, seed: int | None = None, compile: bool = True,

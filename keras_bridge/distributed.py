@@ -17,6 +17,9 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from keras_bridge import plugins
+from keras_bridge.plugins.full_batch import refuse_mini_batches
+
 __all__ = ["fit"]
 
 
@@ -26,12 +29,16 @@ def fit(model, x, y, epochs: int = 1, batch_size: int | None = None, strategy=No
     ``{metric: [value per epoch]}`` as Keras's ``fit`` reports it (the loss averaged over the
     epoch's batches, the compiled metrics).
 
+    Rprop, Quickprop and Levenberg–Marquardt refuse a ``batch_size`` below the number of rows.
     Every worker of a multi-worker cluster runs the same call on the same data; each replica
     trains on its shard of every batch (``tf.data`` auto-sharding by data), and the gradients (or,
     for ``LevenbergMarquardtModel``, the normal equations) are summed across all of them.
     """
     strategy = strategy or tf.distribute.get_strategy()
     rows = len(x)
+    method = _full_batch_method(model)
+    if method is not None:
+        refuse_mini_batches(method, rows, rows if batch_size is None else batch_size)
     batch_size = rows if batch_size is None else int(batch_size)
     with strategy.scope():
         _build(model, x[:1], y[:1])
@@ -57,6 +64,15 @@ def fit(model, x, y, epochs: int = 1, batch_size: int | None = None, strategy=No
         if model.stop_training:
             break
     return history
+
+
+def _full_batch_method(model) -> str | None:
+    """The name of the full-batch method ``model`` trains with (Rprop, Quickprop,
+    Levenberg–Marquardt), or None."""
+    if isinstance(model, plugins.LevenbergMarquardtModel):
+        return "Levenberg–Marquardt"
+    optimizer = getattr(model, "optimizer", None)
+    return type(optimizer).__name__ if isinstance(optimizer, (plugins.Rprop, plugins.Quickprop)) else None
 
 
 def _build(model, x, y) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from keras_bridge.weights import keras_variables_by_path
 
-__all__ = ["state_to_keras", "state_from_keras", "has_state"]
+__all__ = ["state_to_keras", "state_from_keras", "has_state", "steps_taken"]
 
 #: refnn slot → Keras slot, where the names differ (none today: refnn took Keras's names)
 _RENAMED: dict[str, dict[str, str]] = {}
@@ -86,9 +86,14 @@ def state_from_keras(keras_model, model) -> None:
     optimizer.set_state(scalars, arrays)
 
 
+def steps_taken(keras_model) -> int:
+    """The optimizer steps the Keras side has taken (an LM model's accepted steps)."""
+    if hasattr(keras_model, "lm_iterations"):
+        return int(keras_model.lm_iterations)
+    optimizer = getattr(keras_model, "optimizer", None)
+    return int(optimizer.iterations.numpy()) if isinstance(optimizer, keras.optimizers.Optimizer) else 0
+
+
 def has_state(keras_model) -> bool:
     """Whether the Keras side has trained (an optimizer that stepped, or an LM model that did)."""
-    if hasattr(keras_model, "lm_iterations"):
-        return keras_model.lm_iterations > 0
-    optimizer = getattr(keras_model, "optimizer", None)
-    return isinstance(optimizer, keras.optimizers.Optimizer) and int(optimizer.iterations.numpy()) > 0
+    return steps_taken(keras_model) > 0

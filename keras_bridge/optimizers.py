@@ -183,17 +183,7 @@ def optimizer_to_keras(optimizer, dtype: str | None = None, plugins: bool = Fals
     config = dict(optimizer.get_config())
     config.pop("keras_float32_constants", None)  # Keras *is* what this flag imitates
     if spec.keras is None:
-        if spec.refnn == "LevenbergMarquardt" or not plugins:
-            raise NotMappableError(
-                f"Optimizer {spec.refnn} has no stock Keras counterpart. {PLUGINS_HINT}"
-                + ("" if spec.refnn == "LevenbergMarquardt" else " Pass plugins=True to use it.")
-            )
-        from keras_bridge import plugins as kplugins
-
-        cls = getattr(kplugins, spec.plugin)
-        if isinstance(config.get("learning_rate"), dict):
-            config["learning_rate"] = schedule_to_keras(optimizer.learning_rate)
-        return cls(**config)
+        return _plugin_optimizer(optimizer, spec, config, plugins)
     kwargs = {"name": config.pop("name")}
     for key in _BASE:
         kwargs[key] = config.pop(key)
@@ -226,6 +216,21 @@ def optimizer_to_keras(optimizer, dtype: str | None = None, plugins: bool = Fals
 
         return getattr(ktextbook, spec.keras)(**kwargs, **textbook)
     return getattr(keras.optimizers, spec.keras)(**kwargs)
+
+
+def _plugin_optimizer(optimizer, spec: OptimizerSpec, config: dict, plugins: bool):
+    """Rprop or Quickprop as ``keras_bridge.plugins`` optimizers (Levenberg–Marquardt needs the
+    whole model: ``to_keras`` makes a ``LevenbergMarquardtModel``)."""
+    if spec.refnn == "LevenbergMarquardt" or not plugins:
+        raise NotMappableError(
+            f"Optimizer {spec.refnn} has no stock Keras counterpart. {PLUGINS_HINT}"
+            + ("" if spec.refnn == "LevenbergMarquardt" else " Pass plugins=True to use it.")
+        )
+    from keras_bridge import plugins as kplugins
+
+    if isinstance(config.get("learning_rate"), dict):
+        config["learning_rate"] = schedule_to_keras(optimizer.learning_rate)
+    return getattr(kplugins, spec.plugin)(**config)
 
 
 # ---- Keras -> refnn -----------------------------------------------------------------------------

@@ -51,7 +51,7 @@ def make_row(layer: str, quantity: str, mine, theirs, rtol: float, rel: float | 
                relative_error(mine, theirs) if rel is None else rel, rtol)
 
 
-def _largest(a) -> float:
+def largest_magnitude(a) -> float:
     """``max |a|`` over the finite entries (the scale the relative error divides by); NaN if none."""
     a = np.asarray(a, dtype=np.float64)
     finite = np.abs(a[np.isfinite(a)])
@@ -132,7 +132,7 @@ class Comparison:
     def table(self) -> str:
         header = ("layer", "quantity", "shape", "max |keras|", "max abs diff", "max rel diff", "tolerance", "")
         body = [
-            (row.layer, row.quantity, str(tuple(np.shape(row.keras))), f"{_largest(row.keras):.3e}",
+            (row.layer, row.quantity, str(tuple(np.shape(row.keras))), f"{largest_magnitude(row.keras):.3e}",
              f"{row.max_abs:.3e}", f"{row.max_rel:.3e}", f"{row.rtol:.0e}", row.status)
             for row in self.rows
         ]

@@ -7,7 +7,7 @@ import numpy as np
 
 from keras_bridge.compare.known_differences import label_known_differences
 from keras_bridge.compare.results import Comparison, make_row
-from keras_bridge.compare.twins import setup_notes, twins
+from keras_bridge.compare.twins import setup_notes, training_twins
 from keras_bridge.dtypes import floatx
 from keras_bridge.weights import keras_weights_by_path
 from refnn.utils.tolerance import TOLERANCES, relative_error
@@ -19,7 +19,8 @@ def steps(model, x, y, n_steps: int = 5, keras_exact: bool = True) -> Comparison
     """``n_steps`` updates of a refnn or Keras model and its twin on the batch ``(x, y)``: the
     gradients are the model's own (its loss on that batch), not a synthetic sequence.
 
-    Both sides start from the same weights with a fresh optimizer and run in training mode
+    Both sides start from the same weights with a fresh optimizer (a Keras model given is not
+    trained: see ``training_twins``) and run in training mode
     (dropout masks cannot be matched: give a model without active dropout). Rows: the loss before
     each step (refnn ``train_step``'s return, Keras ``train_on_batch``'s), then every parameter —
     each row the worst step of its trajectory, against ``TOLERANCES["optimizer"]``.
@@ -32,7 +33,7 @@ def steps(model, x, y, n_steps: int = 5, keras_exact: bool = True) -> Comparison
         keras_exact: compare against the ``keras_exact_copy`` (see ``keras_bridge.compare``).
     """
     aside = []
-    mine, keras_model, dtype = twins(model, keras_exact, set_aside=aside)
+    mine, keras_model, dtype = training_twins(model, keras_exact, aside)
     if mine.loss is None:
         raise ValueError("compare.steps needs a compiled model (the loss defines the gradients).")
     x = np.asarray(x, dtype=dtype)

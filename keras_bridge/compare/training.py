@@ -9,11 +9,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-import refnn
 from keras_bridge.compare.known_differences import label_known_differences
 from keras_bridge.compare.results import TrainingComparison, make_row
-from keras_bridge.architecture import from_keras
-from keras_bridge.compare.twins import setup_notes, twins
+from keras_bridge.compare.twins import setup_notes, training_twins
 from keras_bridge.dtypes import floatx, model_dtype
 from keras_bridge.errors import NotMappableError
 from keras_bridge.weights import keras_weights_by_path
@@ -144,17 +142,8 @@ def training(model, x, y, epochs: int = 20, batch_size: int = 32, validation_spl
         and ``<layer>/<param>`` for the final weights.
     """
     set_aside = []
-    if isinstance(model, keras.Model):
-        # the model given is not trained: its refnn twin and a fresh Keras twin built from that are
-        model = from_keras(model, keras_exact=False, optimizer_state=False, set_aside=set_aside)
-        set_aside.append("the Keras model was not trained: a fresh Keras twin with its layers, weights, loss and "
-                         "optimizer configuration was")
-    if not isinstance(model, refnn.Sequential):
-        raise TypeError(
-            "`model` must be a refnn.Sequential or a keras.Sequential. Received: "
-            f"{type(model).__module__}.{type(model).__name__}")
     callbacks = callbacks_from_keras(callbacks, set_aside)
-    mine, keras_model, dtype = twins(model, keras_exact)
+    mine, keras_model, dtype = training_twins(model, keras_exact, set_aside)
     if mine.loss is None:
         raise ValueError("compare.training needs a compiled model.")
     x = np.asarray(x, dtype=dtype)

@@ -9,7 +9,7 @@ import keras
 import refnn
 from keras_bridge.architecture import from_keras, keras_exact_copy, to_keras
 
-__all__ = ["twins", "setup_notes", "keras_layers"]
+__all__ = ["twins", "training_twins", "setup_notes", "keras_layers"]
 
 
 def twins(model, keras_exact: bool, compile: bool = True, set_aside: list | None = None):
@@ -37,6 +37,17 @@ def twins(model, keras_exact: bool, compile: bool = True, set_aside: list | None
         mine.optimizer = type(mine.optimizer).from_config(mine.optimizer.get_config())
         mine.optimizer.keras_float32_constants = flag
     return mine, keras_model, mine.dtype.name
+
+
+def training_twins(model, keras_exact: bool, set_aside: list):
+    """``twins`` for the comparisons that train. A Keras model given is never trained (nor its
+    optimizer stepped): its refnn twin and a fresh Keras twin built from that one train, with the
+    same layers, weights, loss and optimizer configuration (noted in ``set_aside``)."""
+    if isinstance(model, keras.Model):
+        model = from_keras(model, keras_exact=False, optimizer_state=False, set_aside=set_aside)
+        set_aside.append("the Keras model given was not trained: a fresh Keras twin with its layers, weights, "
+                         "loss and optimizer configuration was")
+    return twins(model, keras_exact, set_aside=set_aside)
 
 
 def setup_notes(keras_exact: bool) -> list[str]:

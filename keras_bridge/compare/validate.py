@@ -25,7 +25,9 @@ from keras_bridge.compare.layerwise import forward, gradients
 from keras_bridge.compare.results import Comparison
 from keras_bridge.compare.steps import steps as optimizer_steps_on_batch
 from keras_bridge.compare.training import training
-from keras_bridge.optimizer_state import has_state
+from keras_bridge.errors import NotMappableError
+from keras_bridge.optimizer_state import has_state, steps_taken
+from keras_bridge.optimizers import optimizer_to_keras
 from refnn import layers as rlayers
 
 __all__ = ["Validation", "validate"]
@@ -41,6 +43,10 @@ class Validation:
     model_dtype: str
     checks: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: the refnn optimizer's class, and whether Keras runs it as refnn's own port
+    #: (``keras_bridge.plugins``: the training checks are then consistency checks, not independent)
+    optimizer: str = ""
+    port: bool = False
 
     @property
     def passed(self) -> bool:
@@ -87,7 +93,7 @@ class Validation:
         return self.table()
 
 
-def validate(model, x, y, n_steps: int = 5, epochs: int = 3, batch_size: int = 32, dtypes=None,
+def validate(model, x, y, n_steps: int = 5, epochs: int = 3, batch_size: int | None = None, dtypes=None,
              validation_split: float = 0.0, callbacks=None) -> Validation:
     """Every comparison a Keras (or refnn) model needs, in float64 and in its own dtype.
 
@@ -103,22 +109,27 @@ def validate(model, x, y, n_steps: int = 5, epochs: int = 3, batch_size: int = 3
         x, y: the data (targets as the loss expects them).
         n_steps, epochs, batch_size, validation_split, callbacks: the training checks' settings
             (Keras callbacks are accepted; those that only watch are set aside with a note).
+            ``batch_size=None``: 32 (Keras's default), or every row for a full-batch method
+            (Rprop, Quickprop, Levenberg–Marquardt).
         dtypes: the dtypes to check, default ``("float64", model dtype)``.
     """
     set_aside: list[str] = []
     base = from_keras(model, keras_exact=False, optimizer_state=False, set_aside=set_aside) \
         if isinstance(model, keras.Model) else model
     if isinstance(model, keras.Model) and has_state(model):
-        set_aside.append(f"the Keras optimizer's state ({int(model.optimizer.iterations.numpy())} steps taken) was "
-                         "not used: both sides start from the model's weights with a fresh optimizer")
+        set_aside.append(f"the Keras optimizer's state ({steps_taken(model)} steps taken) was not used: both sides "
+                         "start from the model's weights with a fresh optimizer")
     if not isinstance(base, refnn.Sequential) or base.loss is None:
         raise ValueError(
             "validate needs a compiled model (keras.Sequential or refnn.Sequential): the loss and optimizer "
             f"define what is compared. Received: {type(model).__module__}.{type(model).__name__}")
     own = base.dtype.name
     dtypes = tuple(dict.fromkeys(dtypes or ("float64", own)))
-    result = Validation(base.name, own, notes=list(dict.fromkeys(set_aside)))
+    result = Validation(base.name, own, notes=list(dict.fromkeys(set_aside)),
+                        optimizer=type(base.optimizer).__name__, port=_runs_as_port(base.optimizer))
     trainable = _without_dropout(base, result.notes)
+    if batch_size is None:
+        batch_size = len(x) if base.optimizer.requires_full_batch else 32
     rows = min(batch_size, len(x))
     for dtype in dtypes:
         checked, trained = _in_dtype(base, dtype), _in_dtype(trainable, dtype)
@@ -128,6 +139,15 @@ def validate(model, x, y, n_steps: int = 5, epochs: int = 3, batch_size: int = 3
         result.checks.append((dtype, "fit", training(trained, x, y, epochs=epochs, batch_size=batch_size,
                                                      validation_split=validation_split, callbacks=callbacks)))
     return result
+
+
+def _runs_as_port(optimizer) -> bool:
+    """Whether Keras runs ``optimizer`` as refnn's own port (no stock Keras counterpart)."""
+    try:
+        optimizer_to_keras(optimizer, plugins=False)
+    except NotMappableError:
+        return True
+    return False
 
 
 def _without_dropout(model: refnn.Sequential, notes: list) -> refnn.Sequential:

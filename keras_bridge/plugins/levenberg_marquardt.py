@@ -6,28 +6,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_bridge.plugins.full_batch import full_batch_fit
+from keras_bridge.plugins.replicas import replica_context, sum_over_replicas
 from refnn import optimizers as refnn_optimizers
 
 __all__ = ["LevenbergMarquardtModel"]
 
 _MU_FLOOR = 1e-20  # as refnn (MATLAB trainlm): mu = max(mu * mu_dec, 1e-20)
-
-
-def _replica_context():
-    """The replica context when training runs on several replicas (``tf.distribute``), else None."""
-    context = tf.distribute.get_replica_context()
-    if context is None or not tf.distribute.has_strategy() or context.num_replicas_in_sync < 2:
-        return None
-    return context
-
-
-def _sum_over_replicas(*arrays) -> tuple[np.ndarray, ...]:
-    """Each array summed over the replicas (all-reduce; every replica gets the sums)."""
-    context = _replica_context()
-    if context is None:
-        return arrays
-    reduced = context.all_reduce(tf.distribute.ReduceOp.SUM, [tf.constant(a, tf.float64) for a in arrays])
-    return tuple(np.asarray(r.numpy()) for r in reduced)
 
 
 @keras.saving.register_keras_serializable(package="keras_bridge")
@@ -83,29 +68,27 @@ class LevenbergMarquardtModel(keras.Sequential):
         other. ``options``: ``mu``, ``mu_decrease``, ``mu_increase``, ``mu_max``, ``min_grad``,
         ``name``. Compile it with a sum-of-squares loss before ``fit``.
         """
-        if not isinstance(model, keras.Sequential) or not model.built or not model.inputs:
-            raise ValueError(
-                "LevenbergMarquardtModel.from_model takes a built keras.Sequential (started with keras.Input). "
-                f"Received: {type(model).__module__}.{type(model).__name__}")
+        if not isinstance(model, keras.Sequential):
+            raise ValueError("LevenbergMarquardtModel.from_model takes a keras.Sequential. Received: "
+                             f"{type(model).__module__}.{type(model).__name__}")
+        if not model.built or not model.inputs:
+            raise ValueError(f"LevenbergMarquardtModel.from_model: the model {model.name!r} is not built; start it "
+                             "with keras.Input(shape=(d,)) or call build((None, d)) first.")
         spec = model.inputs[0]
         options.setdefault("name", f"{model.name}_lm")
         return cls([keras.Input(shape=tuple(spec.shape[1:]), dtype=spec.dtype), *model.layers], **options)
 
-    def fit(self, x=None, y=None, batch_size=None, **kwargs):
-        """Keras's ``fit``, full batch only: one LM epoch is one step on all the rows, so a
-        ``batch_size`` below the number of rows (Keras's default is 32) is refused."""
-        rows = getattr(x, "shape", (None,))[0]
-        if rows is not None and (batch_size or 32) < rows:
-            raise ValueError(
-                "Levenberg–Marquardt is a full-batch method: each epoch is one step on the whole training "
-                f"set. Use batch_size >= {rows} (the number of rows). Received: batch_size={batch_size!r}"
-                + (" (Keras's default)" if batch_size is None else ""))
-        return super().fit(x, y, batch_size=batch_size, **kwargs)
+    def fit(self, *args, **kwargs):
+        """Keras's ``fit``, full batch only: one LM epoch is one step on all the training rows, so
+        a ``batch_size`` below their number (Keras's default is 32) is refused."""
+        return full_batch_fit(super().fit, "Levenberg–Marquardt")(*args, **kwargs)
 
     # ---- compile ------------------------------------------------------------------------------
     def compile(self, optimizer="sgd", loss=None, **kwargs):
-        if kwargs.pop("run_eagerly", True) is not True:
-            raise ValueError("LevenbergMarquardtModel runs eagerly (run_eagerly=True); it cannot be compiled.")
+        run_eagerly = kwargs.pop("run_eagerly", True)
+        if run_eagerly is not True:
+            raise ValueError("LevenbergMarquardtModel runs its train_step eagerly (its retries are Python control "
+                             f"flow), not as a graph: leave run_eagerly out. Received: run_eagerly={run_eagerly!r}")
         self._loss_object = self._check_loss(loss)
         if optimizer not in (None, "sgd") and not (type(optimizer) is keras.optimizers.SGD and not isinstance(
                 optimizer.get_config()["learning_rate"], dict)):
@@ -133,8 +116,9 @@ class LevenbergMarquardtModel(keras.Sequential):
             raise ValueError(
                 "Levenberg–Marquardt needs a sum-of-squares loss: loss='mse' or "
                 f"keras_bridge.plugins.SumSquaredError(). Received: loss={loss!r}")
-        if getattr(obj, "reduction", "sum_over_batch_size") in (None, "none"):
-            raise ValueError("Levenberg–Marquardt needs a loss reduced to a scalar. Received: reduction=None")
+        reduction = getattr(obj, "reduction", "sum_over_batch_size")
+        if reduction in (None, "none"):
+            raise ValueError(f"Levenberg–Marquardt needs a loss reduced to a scalar. Received: reduction={reduction!r}")
         return obj
 
     # ---- pieces -------------------------------------------------------------------------------
@@ -151,7 +135,7 @@ class LevenbergMarquardtModel(keras.Sequential):
                 v.assign(np.reshape(w[start:start + size], v.shape).astype(v.dtype))
                 start += size
 
-        context = _replica_context()
+        context = replica_context()
         if context is None:
             write()
         else:
@@ -209,7 +193,7 @@ class LevenbergMarquardtModel(keras.Sequential):
         reg = self._penalty_weights(n_res, int(y_pred.shape[-1]))
         w = self._flat_weights()
         # the data terms summed over replicas (each holds a shard of the batch); the penalty once
-        jtj, jte, ete = _sum_over_replicas(J.T @ J, J.T @ e64, np.asarray(e64 @ e64))
+        jtj, jte, ete = sum_over_replicas(J.T @ J, J.T @ e64, np.asarray(e64 @ e64))
         objective = float(ete + reg @ (w * w))
         gradient = tf.constant(jte + reg * w)[:, None]
         hessian = tf.constant(jtj + np.diag(reg))
@@ -240,7 +224,7 @@ class LevenbergMarquardtModel(keras.Sequential):
                 self._assign_flat(w + step)
                 e_new, _ = self._residuals(x, y)
                 e_new = e_new.numpy().astype(np.float64)
-                (sse,) = _sum_over_replicas(np.asarray(e_new @ e_new))
+                (sse,) = sum_over_replicas(np.asarray(e_new @ e_new))
                 w_new = self._flat_weights()
                 if float(sse + reg @ (w_new * w_new)) < objective:  # NaN: rejected
                     outcome["mu"] = max(outcome["mu"] * self.mu_decrease, _MU_FLOOR)
@@ -261,7 +245,7 @@ class LevenbergMarquardtModel(keras.Sequential):
             if outcome["stop_reason"] is not None:
                 self.stop_training = True
 
-        context = _replica_context()
+        context = replica_context()
         if context is None:
             write()
         else:

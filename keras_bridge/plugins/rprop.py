@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from keras_bridge.plugins.replicas import replica_context
 from refnn import optimizers as refnn_optimizers
 
 __all__ = ["Rprop"]
@@ -41,7 +42,8 @@ class Rprop(keras.optimizers.Optimizer):
 
     iRprop+ needs the loss at the current weights. Keras's ``train_step`` hands the loss to
     ``optimizer.scale_loss`` just before it takes the gradients; this optimizer keeps it there
-    (summed over replicas under ``tf.distribute``, i.e. the loss of the whole batch) and uses it in
+    (under ``tf.distribute`` the mean of the replicas' losses — the whole batch's loss when the shards
+    are equal) and uses it in
     the ``apply_gradients`` that follows, so ``model.fit`` works with every variant. A custom loop
     passes it: ``apply_gradients(grads_and_vars, loss=E)`` (or ``apply(grads, variables, loss=E)``).
     Rprop is a full-batch method: train with ``batch_size ≥`` the number of rows.
@@ -59,6 +61,7 @@ class Rprop(keras.optimizers.Optimizer):
         refnn_optimizers.Rprop(variant=variant, learning_rate=learning_rate, eta_plus=eta_plus,
                                eta_minus=eta_minus, min_step=min_step, max_step=max_step)
         self.variant = variant
+        self._train_step_losses = {}  # thread → the loss train_step handed to scale_loss (iRprop+)
         self.initial_step = float(learning_rate)
         self.eta_plus = float(eta_plus)
         self.eta_minus = float(eta_minus)
@@ -94,18 +97,12 @@ class Rprop(keras.optimizers.Optimizer):
         keeps it for the ``apply_gradients`` that follows (per thread: ``tf.distribute`` runs one
         replica per thread)."""
         if self.variant == "irprop+":
-            context = tf.distribute.get_replica_context()
-            whole = loss  # each replica's loss is already divided by the number of replicas
-            if context is not None and context.num_replicas_in_sync > 1:
-                whole = context.all_reduce(tf.distribute.ReduceOp.SUM, loss)
+            context = replica_context()
+            # each replica's loss is already divided by the number of replicas: their sum is the
+            # mean of the replicas' losses (the whole batch's loss when the shards are equal)
+            whole = loss if context is None else context.all_reduce(tf.distribute.ReduceOp.SUM, loss)
             self._train_step_losses[threading.get_ident()] = whole
         return super().scale_loss(loss)
-
-    @property
-    def _train_step_losses(self) -> dict:
-        if not hasattr(self, "_losses_by_thread"):
-            self._losses_by_thread = {}
-        return self._losses_by_thread
 
     def apply_gradients(self, grads_and_vars, loss=None):
         grads_and_vars = list(grads_and_vars)
@@ -113,8 +110,9 @@ class Rprop(keras.optimizers.Optimizer):
 
     def apply(self, grads, trainable_variables=None, loss=None):
         if self.variant == "irprop+":
+            kept = self._train_step_losses.pop(threading.get_ident(), None)  # never left for a later step
             if loss is None:
-                loss = self._train_step_losses.pop(threading.get_ident(), None)
+                loss = kept
             if loss is None:
                 raise ValueError(
                     "iRprop+ compares the loss with the previous one: call "

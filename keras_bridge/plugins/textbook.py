@@ -65,7 +65,16 @@ class SGD(keras.optimizers.SGD):
 
 
 class _BiasCorrectedEpsilon:
-    """``W ← W − (lr·m/(1 − β₁ᵗ)) / (√(v/(1 − β₂ᵗ)) + ε)`` for Adam and AdamW."""
+    """``epsilon_placement="sqrt_v_hat"`` for Adam and AdamW:
+    ``W ← W − (lr·m/(1 − β₁ᵗ)) / (√(v/(1 − β₂ᵗ)) + ε)``; ``"sqrt_v"`` is Keras's own step."""
+
+    def update_step(self, gradient, variable, learning_rate):
+        if self.epsilon_placement == "sqrt_v":
+            return super().update_step(gradient, variable, learning_rate)
+        return self._sqrt_v_hat_step(gradient, variable, learning_rate)
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon_placement": self.epsilon_placement}
 
     def _sqrt_v_hat_step(self, gradient, variable, learning_rate):
         dtype = variable.dtype
@@ -96,14 +105,6 @@ class Adam(_BiasCorrectedEpsilon, keras.optimizers.Adam):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.epsilon_placement = epsilon_placement
 
-    def update_step(self, gradient, variable, learning_rate):
-        if self.epsilon_placement == "sqrt_v":
-            return super().update_step(gradient, variable, learning_rate)
-        return self._sqrt_v_hat_step(gradient, variable, learning_rate)
-
-    def get_config(self):
-        return {**super().get_config(), "epsilon_placement": self.epsilon_placement}
-
 
 @keras.saving.register_keras_serializable(package="keras_bridge")
 class AdamW(_BiasCorrectedEpsilon, keras.optimizers.AdamW):
@@ -113,14 +114,6 @@ class AdamW(_BiasCorrectedEpsilon, keras.optimizers.AdamW):
         refnn_optimizers.AdamW(epsilon_placement=epsilon_placement)
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, **kwargs)
         self.epsilon_placement = epsilon_placement
-
-    def update_step(self, gradient, variable, learning_rate):
-        if self.epsilon_placement == "sqrt_v":
-            return super().update_step(gradient, variable, learning_rate)
-        return self._sqrt_v_hat_step(gradient, variable, learning_rate)
-
-    def get_config(self):
-        return {**super().get_config(), "epsilon_placement": self.epsilon_placement}
 
 
 @keras.saving.register_keras_serializable(package="keras_bridge")

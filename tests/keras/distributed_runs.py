@@ -88,6 +88,9 @@ def mirrored() -> dict:
             with strategy.scope():
                 mirrored_model = _model(kind, dtype, weights)
         out[name] = {"single": _fit(single, dtype, epochs), "mirrored": _fit(mirrored_model, dtype, epochs)}
+        if kind == "lm":  # μ and the accepted steps, each counted once
+            out[name]["state"] = {side: [m.mu, m.lm_iterations] for side, m in
+                                  (("single", single), ("mirrored", mirrored_model))}
     return out
 
 

@@ -268,5 +268,14 @@ def test_compare_takes_keras_models_callbacks_and_metric_objects_as_users_write_
     assert {"history/cat_acc", "history/val_cat_acc", "history/accuracy"} <= {row.name for row in result.rows}
     assert any("callback CSVLogger: not run (it only watches training)" in note for note in result.notes)
     assert all(np.array_equal(a, b) for a, b in zip(before, kmodel.get_weights()))
+    # the user's model is never trained: the same call twice gives the same numbers
+    steps = [compare.steps(kmodel, x[:16], y[:16], n_steps=3) for _ in range(2)]
+    assert steps[0].passed and steps[0].errors == steps[1].errors
+    assert kmodel.optimizer.iterations.numpy() == 0
+    assert all(np.array_equal(a, b) for a, b in zip(before, kmodel.get_weights()))
+    # a Keras EarlyStopping that fires: both sides stop after the same epoch
+    stop = keras.callbacks.EarlyStopping(monitor="loss", min_delta=10.0, patience=0)
+    early = compare.training(kmodel, x, y, epochs=6, batch_size=16, callbacks=[stop]).assert_passed()
+    assert early.refnn_epochs == early.keras_epochs == 2
     with pytest.raises(keras_bridge.NotMappableError, match=r"Keras callback ReduceLROnPlateau changes training"):
         compare.training(kmodel, x, y, epochs=2, callbacks=[keras.callbacks.ReduceLROnPlateau()])

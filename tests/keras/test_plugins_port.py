@@ -229,7 +229,7 @@ def test_levenberg_marquardt_model_config_round_trip_and_refusals(tmp_path):
     assert from_keras(loaded, keras_exact=False).optimizer.get_config() == model.optimizer.get_config()
     with pytest.raises(ValueError, match=r"Levenberg–Marquardt needs a sum-of-squares loss: loss='mse'"):
         keras_model.compile(loss="mae")
-    with pytest.raises(ValueError, match="runs eagerly"):
+    with pytest.raises(ValueError, match=r"runs its train_step eagerly.*Received: run_eagerly=False"):
         keras_model.compile(loss="mse", run_eagerly=False)
     with pytest.raises(ValueError, match=r"`mu_decrease` must be a float in \(0.0, 1.0\). Received: mu_decrease=2"):
         plugins.LevenbergMarquardtModel(mu_decrease=2)
@@ -274,7 +274,7 @@ def test_levenberg_marquardt_refuses_mini_batches_and_optimizers():
     keras_model = to_keras(_full_batch_model(optimizers.LevenbergMarquardt()), plugins=True)
     with floatx("float64"):
         with pytest.raises(ValueError,
-                           match=r"full-batch method.*batch_size >= 40.*batch_size=None \(Keras's default\)"):
+                           match=r"full-batch method.*batch_size >= 40.*batch_size=None \(Keras's default is 32\)"):
             keras_model.fit(p, t, epochs=1, verbose=0)
         schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
         with pytest.raises(ValueError, match=r"takes its own steps.*has no meaning here"):
@@ -291,6 +291,10 @@ def test_the_keras_twin_of_a_full_batch_method_refuses_mini_batches(optimizer):
     p, t = _curve()
     keras_model = to_keras(_full_batch_model(optimizer()), plugins=True)
     with floatx("float64"):
-        with pytest.raises(ValueError, match=r"is a full-batch method.*batch_size >= 40.*\(Keras's default\)"):
+        with pytest.raises(ValueError, match=r"is a full-batch method.*batch_size >= 40.*\(Keras's default is 32\)"):
             keras_model.fit(p, t, epochs=1, verbose=0)
-        keras_model.fit(p, t, epochs=1, batch_size=40, verbose=0)
+        keras_model.fit(p, t, 40, 1, 0)  # Keras's positional signature: x, y, batch_size, epochs, verbose
+        # the held-out validation rows do not count: 30 training rows, one batch of 30
+        keras_model.fit(p, t, epochs=1, batch_size=30, validation_split=0.25, verbose=0)
+        with pytest.raises(ValueError, match=r"batch_size >= 30 \(the number of training rows\)"):
+            keras_model.fit(p, t, epochs=1, batch_size=29, validation_split=0.25, verbose=0)

@@ -116,7 +116,7 @@ def test_the_command_takes_a_bundled_dataset(tmp_path, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["MISSING.keras", "--dataset", "iris"], r"does not exist"),
-    (["DATA", "--dataset", "iris"], r"is a refnn weights file|not a Keras"),
+    (["DATA", "--dataset", "iris"], r"is a refnn weights file .*model.load_weights"),
     (["MODEL", "--dataset", "wine"], r"does not fit the model: it takes inputs of width 4.*x.shape=\(133, 13\)"),
     (["MODEL", "--data", "BADNPZ"], r"`--data` must hold arrays named x and y.*\['a'\]"),
 ])
@@ -137,3 +137,37 @@ def test_a_disagreement_exits_1(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(compare, "validate", lambda *a, **k: failing)
     assert cli.main([str(path), "--data", str(data), "--out", str(tmp_path / "r")]) == 1
     assert "FAILED" in capsys.readouterr().out
+
+
+def _full_batch_model(kind):
+    """A Keras user's model trained by a plugin: Rprop, or Levenberg–Marquardt (which has trained)."""
+    import keras_bridge  # noqa: F401  (registers the plugins)
+    from keras_bridge import plugins
+
+    layers_ = [keras.Input((4,)), keras.layers.Dense(5, activation="tanh"), keras.layers.Dense(3)]
+    if kind == "lm":
+        model = plugins.LevenbergMarquardtModel(layers_, mu=0.1, name="users_lm")
+        model.compile(loss="mse")
+        x, y = _iris()
+        model.fit(x, y, epochs=2, batch_size=len(x), verbose=0)
+        return model
+    model = keras.Sequential(layers_, name="users_rprop")
+    model.compile("rprop", "mse")
+    return model
+
+
+@pytest.mark.parametrize("kind", ["rprop", "lm"])
+def test_full_batch_models_validate_with_every_row_and_say_they_compare_a_port(tmp_path, capsys, kind):
+    """The default batch is every row for a full-batch method (Keras's 32 would be refused), and
+    the training checks are labelled as refnn against its own Keras port."""
+    model = _full_batch_model(kind)
+    path, data = _saved(tmp_path, model)
+    out = tmp_path / "report"
+    assert cli.main([str(path), "--data", str(data), "--out", str(out), "--steps", "2", "--epochs", "2"]) == 0, \
+        capsys.readouterr()
+    summary = json.loads((out / "report.json").read_text())
+    kinds = {check["what"]: check["kind"] for check in summary["checks"]}
+    assert kinds["forward (float32)"] == "keras" and kinds["fit (float32)"] == "port"
+    assert "keras_bridge.plugins" in summary["meta"]["optimizer"]
+    if kind == "lm":
+        assert "state (2 steps taken) was not used" in (out / "report.md").read_text()
