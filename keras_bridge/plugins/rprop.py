@@ -42,9 +42,9 @@ class Rprop(keras.optimizers.Optimizer):
 
     iRprop+ needs the loss at the current weights. Keras's ``train_step`` hands the loss to
     ``optimizer.scale_loss`` just before it takes the gradients; this optimizer keeps it there
-    (under ``tf.distribute`` the mean of the replicas' losses — the whole batch's loss when the shards
-    are equal) and uses it in
-    the ``apply_gradients`` that follows, so ``model.fit`` works with every variant. A custom loop
+    (under ``tf.distribute`` the mean of the replicas' losses — the whole batch's loss when the
+    shards are equal) and uses it in the ``apply_gradients`` that follows, so ``model.fit`` works
+    with every variant. A custom loop
     passes it: ``apply_gradients(grads_and_vars, loss=E)`` (or ``apply(grads, variables, loss=E)``).
     Rprop is a full-batch method: train with ``batch_size ≥`` the number of rows.
 
