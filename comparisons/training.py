@@ -216,6 +216,7 @@ def _summary_data(measured: dict) -> dict:
     data["diabetes_exact_constants"] = {"max": exact["max"], "weights_error": exact["weights_error"],
                                         "first_epoch_loss": exact["per_epoch"]["loss"][0]}
     if "digits_demo" in measured:
-        data["digits_demo"] = {d: {"max": r["max"], "loss": r["refnn"]["loss"][-1],
-                                   "per_epoch_loss": r["per_epoch"]["loss"]} for d, r in measured["digits_demo"].items()}
+        data["digits_demo"] = {
+            d: {"max": r["max"], "loss": r["refnn"]["loss"][-1], "per_epoch_loss": r["per_epoch"]["loss"]}
+            for d, r in measured["digits_demo"].items()}
     return data

@@ -65,9 +65,9 @@ def load_data(args, keras_model) -> tuple[np.ndarray, np.ndarray, str]:
 
         dataset = load(args.dataset)
         x, y, what = dataset.x_train, dataset.y_train, f"{dataset.description} (training split)"
-        if "sparse" in str(getattr(keras_model, "loss", "")).lower() or type(keras_model.loss).__name__ == \
-                "SparseCategoricalCrossentropy":
-            y = y.argmax(axis=1)
+        loss = getattr(keras_model, "loss", None)
+        if "sparse" in (loss if isinstance(loss, str) else type(loss).__name__).lower():
+            y = y.argmax(axis=1)  # the bundled sets are one-hot; a sparse crossentropy takes class ids
     width = int(keras_model.inputs[0].shape[-1])
     if x.ndim != 2 or x.shape[1] != width or len(y) != len(x):
         raise ValueError(f"The data does not fit the model: it takes inputs of width {width}. Received: "

@@ -53,7 +53,8 @@ from refnn.optimizers import schedules as rsched
 from keras_bridge.dtypes import floatx, shortest_float32
 from keras_bridge.errors import PLUGINS_HINT, NotMappableError
 
-__all__ = ["optimizer_to_keras", "optimizer_from_keras", "keras_exact_optimizer", "schedule_to_keras", "schedule_from_keras",
+__all__ = ["optimizer_to_keras", "optimizer_from_keras", "keras_exact_optimizer", "schedule_to_keras",
+           "schedule_from_keras",
            "SPECS", "OptimizerSpec"]
 
 _BASE = ("learning_rate", "weight_decay", "clipnorm", "clipvalue", "global_clipnorm")

@@ -54,7 +54,8 @@ def render(section: Section, a: dict) -> None:
         "→ ε as t grows. Same ε = 1e-7 on both sides (refnn `Adam(epsilon_placement=\"sqrt_v_hat\")`), constant "
         "gradient, relative step difference (Δ_keras − Δ_paper)/Δ_paper. The textbook preset also "
         "uses ε = 1e-8 (last column).",
-        Table(["|g|", "t = 1 (live)", "t = 1 formula", f"t = {a['steps']}", f"textbook preset ε=1e-8, t = {a['steps']}"],
+        Table(["|g|", "t = 1 (live)", "t = 1 formula", f"t = {a['steps']}",
+               f"textbook preset ε=1e-8, t = {a['steps']}"],
               [[f"{g:.0e}", fmt_num(v["t1"], 3), fmt_num(v["formula_t1"], 3), fmt_num(v["tT"], 3),
                 fmt_num(v["preset_tT"], 3)] for g, v in a["table"].items()],
               "t = 1 formula: (|g| + ε)/(|g| + ε/√(1−β₂)) − 1."),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from comparisons.report.blocks import KERAS, PORT, SELF, Check, Report, Table
+from refnn.utils.text import format_table
 
 __all__ = ["fmt_err", "fmt_num", "format_table", "summary_tables", "summary_text"]
 
@@ -39,14 +40,6 @@ def _status(check: Check) -> str:
 
 def _tolerance(check: Check) -> str:
     return " / ".join(f"{check.tolerance[k]:.0e}" for k in ("float64", "float32") if k in check.tolerance)
-
-
-def format_table(headers, rows) -> str:
-    """A plain-text table with aligned columns."""
-    cells = [[str(c) for c in headers]] + [[str(c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
-    return "\n".join([line(cells[0]), line(["-" * w for w in widths]), *map(line, cells[1:])])
 
 
 #: the summary table of each kind of check: (first column, caption)

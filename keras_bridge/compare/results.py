@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from refnn.utils.text import format_table
 from refnn.utils.tolerance import max_abs_difference, relative_error
 
 __all__ = ["Row", "Comparison", "TrainingComparison", "make_row"]
@@ -136,15 +137,13 @@ class Comparison:
              f"{row.max_abs:.3e}", f"{row.max_rel:.3e}", f"{row.rtol:.0e}", row.status)
             for row in self.rows
         ]
-        widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-        fmt = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
         status = "PASSED" if self.passed else "FAILED"
         if self.known_differences:
             status += f", {len(self.known_differences)} rows differ by a known difference (see note)"
         out = [f"compare.{self.what} — refnn vs keras, {self.dtype}: {status} "
                f"(max relative difference {self.max_rel:.3e})"]
         out += [f"  note: {n}" for n in self.notes]
-        out += [fmt(header), fmt(tuple("-" * w for w in widths)), *map(fmt, body)]
+        out.append(format_table(header, body))
         if not self.passed:
             out.append(self.failure_message())
         return "\n".join(out)

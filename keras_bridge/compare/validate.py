@@ -29,6 +29,7 @@ from keras_bridge.errors import NotMappableError
 from keras_bridge.optimizer_state import has_state, steps_taken
 from keras_bridge.optimizers import optimizer_to_keras
 from refnn import layers as rlayers
+from refnn.utils.text import format_table
 
 __all__ = ["Validation", "validate"]
 
@@ -70,11 +71,9 @@ class Validation:
         status = "PASSED" if self.passed else "FAILED"
         header = ("dtype", "check", "status", "max rel diff", "tolerance")
         body = self.summary_rows()
-        widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-        line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
         out = [f"validate {self.model_name!r} ({self.model_dtype}) — refnn vs Keras: {status}"]
         out += [f"  note: {n}" for n in self.notes]
-        out += [line(header), line(tuple("-" * w for w in widths)), *map(line, body), ""]
+        out += [format_table(header, body), ""]
         for dtype, check, result in self.checks:
             out += [f"[{dtype} · {check}]", result.table(), ""]
         return "\n".join(out).rstrip()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import inspect
 
+from refnn.utils.validation import check_full_batch
+
 __all__ = ["refuse_mini_batches", "full_batch_fit"]
 
 
@@ -19,11 +21,7 @@ def refuse_mini_batches(name: str, rows, batch_size, validation_split: float = 0
     if rows is None:
         return
     training_rows = int(rows * (1.0 - (validation_split or 0.0)))
-    if (batch_size or 32) < training_rows:
-        raise ValueError(
-            f"{name} is a full-batch method: it needs the gradient of the whole training set. Use "
-            f"batch_size >= {training_rows} (the number of training rows). Received: batch_size={batch_size!r}"
-            + (" (Keras's default is 32)" if batch_size is None else ""))
+    check_full_batch(name, batch_size, training_rows, default=(32, "Keras's"))
 
 
 def full_batch_fit(fit, name: str):

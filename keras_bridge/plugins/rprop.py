@@ -136,7 +136,8 @@ class Rprop(keras.optimizers.Optimizer):
         new_step = ops.where(
             grew, ops.minimum(ops.multiply(step, _constant(self.eta_plus, dtype)), _constant(self.max_step, dtype)),
             ops.where(flipped,
-                      ops.maximum(ops.multiply(step, _constant(self.eta_minus, dtype)), _constant(self.min_step, dtype)),
+                      ops.maximum(ops.multiply(step, _constant(self.eta_minus, dtype)),
+                                  _constant(self.min_step, dtype)),
                       step))
         self.assign(step, new_step)
         stored = g if self.variant == "rprop-" else ops.where(flipped, ops.zeros_like(g), g)

@@ -24,6 +24,7 @@ from refnn.utils.data import batches, shuffled_batches, split_validation
 from refnn.utils.validation import (
     check_bool,
     check_finite_array,
+    check_full_batch,
     check_non_negative_int,
     check_positive_int,
 )
@@ -60,8 +61,8 @@ class Trainer:
 
         An optimizer serves one model: one that has already taken steps for another model — or is
         a copy or a pickle of one that has — is refused (as Keras refuses an optimizer built for
-        other variables), whether or not that model still exists. The loss must reduce to a scalar: ``reduction="none"`` gives per-sample values,
-        for use outside ``fit``.
+        other variables), whether or not that model still exists. The loss must reduce to a
+        scalar: ``reduction="none"`` gives per-sample values, for use outside ``fit``.
         """
         if loss is None:
             raise ValueError("`loss` is required, e.g. loss=\"categorical_crossentropy\". Received: loss=None")
@@ -168,12 +169,8 @@ class Trainer:
         return x, y, (x_val, self._check_y(validation_data[1], x_val.shape[0], "validation_data[1]"))
 
     def _check_full_batch(self, batch_size: int, n: int) -> None:
-        if self.optimizer.requires_full_batch and batch_size < n:
-            raise ValueError(
-                f"{type(self.optimizer).__name__} is a full-batch method: it needs the gradient of the "
-                f"whole training set. Use batch_size >= {n} (the number of training rows). "
-                f"Received: batch_size={batch_size}"
-            )
+        if self.optimizer.requires_full_batch:
+            check_full_batch(type(self.optimizer).__name__, batch_size, n)
 
     def _callback_list(self, callbacks, verbose: int, epochs: int, steps: int) -> CallbackList:
         """Keras's order: the user's callbacks, then History, then the progress bar (unless the

@@ -230,7 +230,8 @@ class Optimizer:
         scalars = {"iterations": self.iterations}
         for name in self.carried_attributes:
             value = getattr(self, name)
-            scalars[name] = {"dtype": value.dtype.name, "value": value.item()} if isinstance(value, np.generic) else value
+            is_numpy = isinstance(value, np.generic)
+            scalars[name] = {"dtype": value.dtype.name, "value": value.item()} if is_numpy else value
         arrays = {f"{path}/{slot}": np.array(array) for path, slots in self.state.items() if path != PACKED
                   for slot, array in slots.items()}
         return scalars, arrays

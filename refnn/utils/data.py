@@ -37,7 +37,8 @@ def train_test_split(x, y, test_size: float = 0.25, seed: int | None = None, str
     rng = np.random.default_rng(check_seed("seed", seed))
     n = x.shape[0] if x.ndim else 0
     if y.ndim == 0 or y.shape[0] != n:
-        raise ValueError(f"Found input variables with inconsistent numbers of samples: [{n}, {y.shape[0] if y.ndim else 0}]")
+        rows_y = y.shape[0] if y.ndim else 0
+        raise ValueError(f"Found input variables with inconsistent numbers of samples: [{n}, {rows_y}]")
     if check_bool("stratify", stratify):
         test = _stratified_test_rows(y, test_size, rng)
         mask = np.ones(n, bool)

@@ -39,8 +39,8 @@ class ParamPacker:
         """Concatenate ``arrays`` (same paths) into one vector."""
         if not self.paths:
             return np.zeros(0, dtype=dtype or np.float64)
-        return np.concatenate([np.ravel(arrays[p]) for p in self.paths]).astype(dtype or
-                                                                                 np.result_type(*arrays.values()), copy=False)
+        dtype = dtype or np.result_type(*arrays.values())
+        return np.concatenate([np.ravel(arrays[p]) for p in self.paths]).astype(dtype, copy=False)
 
     def unpack(self, vector: np.ndarray) -> dict:
         """Split ``vector`` into ``{path: array}`` views of the right shapes."""

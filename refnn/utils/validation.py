@@ -15,6 +15,7 @@ __all__ = [
     "check_bool",
     "check_choice",
     "check_class_ids",
+    "check_full_batch",
     "check_positive_int",
     "check_non_negative_int",
     "check_float",
@@ -179,3 +180,16 @@ def check_no_unknown_kwargs(owner: str, kwargs: dict) -> None:
     if kwargs:
         names = ", ".join(sorted(kwargs))
         raise TypeError(f"{owner} got unexpected keyword argument(s): {names}. Received: {kwargs!r}")
+
+
+def check_full_batch(method: str, batch_size, rows: int, default: tuple[int, str] | None = None) -> None:
+    """Refuse a ``batch_size`` below the number of training ``rows`` for a full-batch ``method``
+    (Rprop, Quickprop, Levenberg–Marquardt need the gradient of the whole training set).
+    ``default = (size, whose)`` is what ``batch_size=None`` means (e.g. ``(32, "Keras's")``)."""
+    effective = default[0] if batch_size is None and default else batch_size
+    if effective < rows:
+        note = f" ({default[1]} default, {default[0]})" if batch_size is None and default else ""
+        raise ValueError(
+            f"{method} is a full-batch method: it needs the gradient of the whole training set. Use "
+            f"batch_size >= {rows} (the number of training rows). Received: batch_size={batch_size!r}{note}"
+        )

@@ -274,7 +274,7 @@ def test_levenberg_marquardt_refuses_mini_batches_and_optimizers():
     keras_model = to_keras(_full_batch_model(optimizers.LevenbergMarquardt()), plugins=True)
     with floatx("float64"):
         with pytest.raises(ValueError,
-                           match=r"full-batch method.*batch_size >= 40.*batch_size=None \(Keras's default is 32\)"):
+                           match=r"full-batch method.*batch_size >= 40.*batch_size=None \(Keras's default, 32\)"):
             keras_model.fit(p, t, epochs=1, verbose=0)
         schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
         with pytest.raises(ValueError, match=r"takes its own steps.*has no meaning here"):
@@ -291,7 +291,7 @@ def test_the_keras_twin_of_a_full_batch_method_refuses_mini_batches(optimizer):
     p, t = _curve()
     keras_model = to_keras(_full_batch_model(optimizer()), plugins=True)
     with floatx("float64"):
-        with pytest.raises(ValueError, match=r"is a full-batch method.*batch_size >= 40.*\(Keras's default is 32\)"):
+        with pytest.raises(ValueError, match=r"is a full-batch method.*batch_size >= 40.*\(Keras's default, 32\)"):
             keras_model.fit(p, t, epochs=1, verbose=0)
         keras_model.fit(p, t, 40, 1, 0)  # Keras's positional signature: x, y, batch_size, epochs, verbose
         # the held-out validation rows do not count: 30 training rows, one batch of 30
