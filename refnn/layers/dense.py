@@ -26,6 +26,11 @@ class Dense(Layer):
     ``backward_from_logits(dZ)`` starts from ``∂E/∂Z`` directly: the model uses it when the loss
     is fused with a softmax/sigmoid output (Keras computes those losses from the logits).
 
+    The last pass's arrays are public, in the lecture's notation: ``X`` (the input), ``Z`` (the
+    pre-activation), ``Y`` (the output) after ``forward``, and ``dZ`` (``∂E/∂Z``) after
+    ``backward``; ``grads`` holds ``dW`` and ``dB``. They are ``None`` before the first pass, and
+    are the layer's working arrays: read them, do not write to them.
+
     Args:
         units: output width (positive integer).
         activation: ``"relu"``, ``"sigmoid"``, ``"tanh"``, ``"softmax"``, ``"linear"`` or ``None``.
@@ -58,7 +63,7 @@ class Dense(Layer):
             self.regularizers["kernel"] = self.kernel_regularizer
         if self.bias_regularizer is not None and self.use_bias:
             self.regularizers["bias"] = self.bias_regularizer
-        self._x = self._z = self._y = None
+        self._x = self._z = self._y = self._dz = None
 
     def build(self, input_dim, *, rng=None, dtype="float64"):
         super().build(input_dim, rng=rng, dtype=dtype)
@@ -75,6 +80,26 @@ class Dense(Layer):
     def logits(self) -> np.ndarray | None:
         """The pre-activation ``Z`` of the last ``forward`` call."""
         return self._z
+
+    @property
+    def X(self) -> np.ndarray | None:  # noqa: N802 (the lecture's notation)
+        """The input of the last ``forward`` call, shape (N, in)."""
+        return self._x
+
+    @property
+    def Z(self) -> np.ndarray | None:  # noqa: N802
+        """The pre-activation ``Z = X W + B`` of the last ``forward`` call, shape (N, units)."""
+        return self._z
+
+    @property
+    def Y(self) -> np.ndarray | None:  # noqa: N802
+        """The output ``Y = f(Z)`` of the last ``forward`` call, shape (N, units)."""
+        return self._y
+
+    @property
+    def dZ(self) -> np.ndarray | None:  # noqa: N802
+        """``∂E/∂Z`` of the last ``backward`` call (STEP 1, ``dZ = f′(Z) ⊙ dY``), shape (N, units)."""
+        return self._dz
 
     def forward(self, x, training=False):
         self._require_built()
@@ -98,6 +123,7 @@ class Dense(Layer):
         in training has no use for it, and that product costs as much as the layer's forward pass.
         """
         self._require_forward(self._x)
+        self._dz = dz
         if self.grad_buffers:  # inside a model: write into its packed gradient vector
             np.matmul(self._x.T, dz, out=self.grad_buffers["kernel"])
             if self.use_bias:
