@@ -16,9 +16,12 @@ bench        time per epoch and peak memory vs Keras, scikit-learn, PyTorch
              (``comparisons.bench``; its own options, e.g. ``--profile``)
 validate     a Keras user's model and data: ``refnn-compare validate model.keras --data d.npz``
              (``comparisons.validate``; its own options and report)
+lesson       a worked lesson, e.g. ``refnn-compare lesson backprop`` (``comparisons.lessons``)
+check        a student's lab file against refnn, finite differences and TensorFlow:
+             ``refnn-compare check my_dense.py`` (``comparisons.labs``)
 ============ =================================================================================
 
-Options (every command but ``bench``): ``--out DIR`` (default ``reports/latest``), ``--quick``
+Options (every command but ``bench``, ``validate``, ``lesson`` and ``check``): ``--out DIR`` (default ``reports/latest``), ``--quick``
 (fewer seeds, epochs and configurations: a smoke run), ``--seed N``.
 
 Exit status: 0 when every comparison is within the tolerance of the contract, 1 when one is not
@@ -76,7 +79,20 @@ def build_parser() -> argparse.ArgumentParser:
                                  "(options: refnn-compare bench --help)", add_help=False)
     sub.add_parser("validate", help="your Keras model (.keras) and data, refnn vs Keras "
                                     "(options: refnn-compare validate --help)", add_help=False)
+    sub.add_parser("lesson", help="a worked lesson, refnn, the computation graph and TensorFlow side by side "
+                                  "(options: refnn-compare lesson --help)", add_help=False)
+    sub.add_parser("check", help="check a student's lab file against refnn, finite differences and TensorFlow "
+                                 "(options: refnn-compare check --help)", add_help=False)
     return parser
+
+
+#: subcommands with their own parser: command → module whose ``main(argv)`` runs it
+_OWN_PARSERS = {
+    "bench": "comparisons.bench",
+    "validate": "comparisons.validate",
+    "lesson": "comparisons.lessons",
+    "check": "comparisons.labs.check",
+}
 
 
 def _versions() -> str:
@@ -134,14 +150,8 @@ def run(argv=None, stream=None):
 def main(argv=None) -> int:
     """The console script. Returns the exit status (see the module docstring)."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv and argv[0] == "bench":
-        from comparisons import bench
-
-        return bench.main(argv[1:])
-    if argv and argv[0] == "validate":
-        from comparisons import validate
-
-        return validate.main(argv[1:])
+    if argv and argv[0] in _OWN_PARSERS:
+        return importlib.import_module(_OWN_PARSERS[argv[0]]).main(argv[1:])
     try:
         report = run(argv)
     except ModuleNotFoundError as exc:

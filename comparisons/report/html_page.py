@@ -8,10 +8,10 @@ import re
 from comparisons.report.blocks import Heading, Plot, Report, Table
 from comparisons.report.summary import summary_tables
 
-__all__ = ["html_page"]
+__all__ = ["html_page", "CSS", "inline_markup"]
 
 
-_CSS = """
+CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1100px;margin:2em auto;
 padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
@@ -26,7 +26,7 @@ figcaption{font-size:.88em;color:#444}.meta{color:#555;font-size:.9em}
 """
 
 
-def _inline(text: str) -> str:
+def inline_markup(text: str) -> str:
     """Escape, then ``code`` and **bold**."""
     out = html.escape(str(text))
     out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
@@ -39,34 +39,34 @@ def _html_table(table: Table) -> str:
         cells = []
         for c in row:
             cls = {"pass": "pass", "FAIL": "FAIL", "not run": "not-run"}.get(str(c))
-            cells.append(f'<td class="{cls}">{_inline(c)}</td>' if cls else f"<td>{_inline(c)}</td>")
+            cells.append(f'<td class="{cls}">{inline_markup(c)}</td>' if cls else f"<td>{inline_markup(c)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    caption = f"<caption>{_inline(table.caption)}</caption>" if table.caption else ""
-    head = "<tr>" + "".join(f"<th>{_inline(h)}</th>" for h in table.headers) + "</tr>"
+    caption = f"<caption>{inline_markup(table.caption)}</caption>" if table.caption else ""
+    head = "<tr>" + "".join(f"<th>{inline_markup(h)}</th>" for h in table.headers) + "</tr>"
     return f"<table>{caption}<thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def html_page(report: Report) -> str:
     """The report as one HTML page; plots are ``<img>`` of the PNGs written next to it."""
-    parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{_inline(report.title)}"
-             f"</title><style>{_CSS}</style></head><body>", f"<h1>{_inline(report.title)}</h1>",
-             '<ul class="meta">' + "".join(f"<li>{_inline(k)}: {_inline(v)}</li>" for k, v in report.meta.items())
+    parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{inline_markup(report.title)}"
+             f"</title><style>{CSS}</style></head><body>", f"<h1>{inline_markup(report.title)}</h1>",
+             '<ul class="meta">' + "".join(f"<li>{inline_markup(k)}: {inline_markup(v)}</li>" for k, v in report.meta.items())
              + "</ul>", "<h2>Summary</h2>"]
     parts += [_html_table(t) for t in summary_tables(report)]
-    parts.append("<p>Studies: " + ", ".join(f'<a href="#{s.key}">{_inline(s.title)}</a>'
+    parts.append("<p>Studies: " + ", ".join(f'<a href="#{s.key}">{inline_markup(s.title)}</a>'
                                              for s in report.sections) + "</p>")
     for section in report.sections:
-        parts.append(f'<h2 id="{section.key}">{_inline(section.title)}</h2>'
+        parts.append(f'<h2 id="{section.key}">{inline_markup(section.title)}</h2>'
                      f'<p class="meta">{section.seconds:.1f} s</p>')
         for block in section.blocks:
             if isinstance(block, Heading):
-                parts.append(f"<h3>{_inline(block.text)}</h3>")
+                parts.append(f"<h3>{inline_markup(block.text)}</h3>")
             elif isinstance(block, Table):
                 parts.append(_html_table(block))
             elif isinstance(block, Plot):
                 parts.append(f'<figure><img src="{html.escape(block.name)}.png" alt="{html.escape(block.caption)}">'
-                             f"<figcaption>{_inline(block.caption)}</figcaption></figure>")
+                             f"<figcaption>{inline_markup(block.caption)}</figcaption></figure>")
             else:
-                parts.append(f"<p>{_inline(block)}</p>")
+                parts.append(f"<p>{inline_markup(block)}</p>")
     parts.append("</body></html>")
     return "\n".join(parts)
