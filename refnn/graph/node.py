@@ -27,6 +27,10 @@ __all__ = ["Node", "value", "as_node", "topological_order"]
 
 _creation_order = itertools.count()
 
+#: the operations Python's operators call (``a + b`` → ``OPERATIONS["add"](a, b)``), registered by
+#: ``refnn.graph.ops`` when it loads: the ops build nodes, so this module cannot import them
+OPERATIONS: dict = {}
+
 
 class Node:
     """One operation's result in a computation graph.
@@ -116,78 +120,70 @@ class Node:
         grad = "" if self.grad is None else f", grad={_short(self.grad)}"
         return f"Node({self.label!r}, op={self.op!r}, value={_short(self.value)}{grad})"
 
-    # ---- operators (the ops live in refnn.graph.ops) -----------------------------------------
+    # ---- operators (the ops live in refnn.graph.ops, registered in OPERATIONS) ------------------
     def __add__(self, other):
-        return _ops().add(self, other)
+        return OPERATIONS["add"](self, other)
 
     def __radd__(self, other):
-        return _ops().add(other, self)
+        return OPERATIONS["add"](other, self)
 
     def __sub__(self, other):
-        return _ops().subtract(self, other)
+        return OPERATIONS["subtract"](self, other)
 
     def __rsub__(self, other):
-        return _ops().subtract(other, self)
+        return OPERATIONS["subtract"](other, self)
 
     def __mul__(self, other):
-        return _ops().multiply(self, other)
+        return OPERATIONS["multiply"](self, other)
 
     def __rmul__(self, other):
-        return _ops().multiply(other, self)
+        return OPERATIONS["multiply"](other, self)
 
     def __truediv__(self, other):
-        return _ops().divide(self, other)
+        return OPERATIONS["divide"](self, other)
 
     def __rtruediv__(self, other):
-        return _ops().divide(other, self)
+        return OPERATIONS["divide"](other, self)
 
     def __neg__(self):
-        return _ops().negative(self)
+        return OPERATIONS["negative"](self)
 
     def __pow__(self, exponent):
-        return _ops().power(self, exponent)
+        return OPERATIONS["power"](self, exponent)
 
     def __matmul__(self, other):
-        return _ops().matmul(self, other)
+        return OPERATIONS["matmul"](self, other)
 
     def __rmatmul__(self, other):
-        return _ops().matmul(other, self)
+        return OPERATIONS["matmul"](other, self)
 
     def sum(self, axis=None, keepdims: bool = False):
-        return _ops().sum(self, axis=axis, keepdims=keepdims)
+        return OPERATIONS["sum"](self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis=None, keepdims: bool = False):
-        return _ops().mean(self, axis=axis, keepdims=keepdims)
+        return OPERATIONS["mean"](self, axis=axis, keepdims=keepdims)
 
     @property
     def T(self):
-        return _ops().transpose(self)
+        return OPERATIONS["transpose"](self)
 
     def exp(self):
-        return _ops().exp(self)
+        return OPERATIONS["exp"](self)
 
     def log(self):
-        return _ops().log(self)
+        return OPERATIONS["log"](self)
 
     def relu(self):
-        return _ops().relu(self)
+        return OPERATIONS["relu"](self)
 
     def sigmoid(self):
-        return _ops().sigmoid(self)
+        return OPERATIONS["sigmoid"](self)
 
     def tanh(self):
-        return _ops().tanh(self)
+        return OPERATIONS["tanh"](self)
 
     def softmax(self):
-        return _ops().softmax(self)
-
-
-def _ops():
-    # node.py and ops.py need each other (operators build ops; ops build nodes): the import is
-    # deferred to the first use so that neither module imports the other at load time
-    from refnn.graph import ops
-
-    return ops
+        return OPERATIONS["softmax"](self)
 
 
 def _as_float_array(value) -> np.ndarray:
@@ -212,9 +208,7 @@ def as_node(x) -> Node:
     """``x`` itself if it is a node, else a ``constant`` node holding it."""
     if isinstance(x, Node):
         return x
-    node = Node(x, "constant")
-    node.name = None
-    return node
+    return Node(x, "constant")
 
 
 def topological_order(output: Node) -> list[Node]:

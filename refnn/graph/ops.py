@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from refnn.graph.node import Node, as_node
+from refnn.graph.node import OPERATIONS, Node, as_node
 
 __all__ = [
     "add", "subtract", "multiply", "divide", "negative", "power", "matmul", "transpose", "sum", "mean",
@@ -209,3 +209,8 @@ def clip(a, low: float, high: float) -> Node:
     inside = (a.value >= low) & (a.value <= high)
     return Node(np.clip(a.value, low, high), "clip", (a,), vjp=lambda g: (g * inside,),
                 attrs={"low": low, "high": high})
+
+
+OPERATIONS.update(add=add, subtract=subtract, multiply=multiply, divide=divide, negative=negative, power=power,
+                  matmul=matmul, transpose=transpose, sum=sum, mean=mean, exp=exp, log=log, relu=relu,
+                  sigmoid=sigmoid, tanh=tanh, softmax=softmax)
