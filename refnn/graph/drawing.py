@@ -127,7 +127,8 @@ def _legend(width: float, title: str | None) -> list[str]:
     y += 22
     out.append(f'<text x="{_MARGIN}" y="{y}" class="value">green: forward value</text>')
     out.append(f'<text x="{_MARGIN + 200}" y="{y}" class="grad">red: gradient ∂L/∂node (backward)</text>')
-    out.append(f'<text x="{_MARGIN + 520}" y="{y}" class="op">dashed: no gradient (data, or L does not depend on it)</text>')
+    out.append(f'<text x="{_MARGIN + 520}" y="{y}" class="op">'
+               "dashed: no gradient (data, or L does not depend on it)</text>")
     return out
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from refnn import graph
 from refnn.graph import losses as graph_losses
 from refnn.utils.gradcheck import numerical_gradient
-from refnn.utils.tolerance import FINITE_DIFFERENCE_RTOL, max_abs_difference, relative_error
+from refnn.utils.tolerance import FINITE_DIFFERENCE_RTOL, max_abs_difference
 
 
 def gradient_check(build, *arrays, seed: int = 0):
