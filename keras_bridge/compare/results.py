@@ -1,5 +1,10 @@
 """What a live comparison returns: rows of compared quantities that print as a table and name
-their first disagreement."""
+their first disagreement.
+
+The table shows refnn's and Keras's numbers beside the errors for small tensors (at most
+``VALUES_SHOWN_UP_TO`` entries: losses, history curves, small biases), so a reader sees which
+digits agree; ``Comparison.table(values=True)`` shows every row, ``values=False`` errors only.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,11 @@ import numpy as np
 from refnn.utils.text import format_table
 from refnn.utils.tolerance import max_abs_difference, relative_error
 
-__all__ = ["Row", "Comparison", "TrainingComparison", "make_row"]
+__all__ = ["Row", "Comparison", "TrainingComparison", "make_row", "format_values", "VALUES_SHOWN_UP_TO"]
+
+#: ``Comparison.table()`` (and ``print(result)``) shows both sides' numbers for the rows whose tensors
+#: have at most this many entries.
+VALUES_SHOWN_UP_TO = 6
 
 
 @dataclass
@@ -65,6 +74,41 @@ def _preview(a: np.ndarray) -> str:
     return text[:-1] + ", ...]" if flat.size > 6 else text
 
 
+def format_values(a, dtype: str = "float64", summarise: bool = True) -> str:
+    """``a``'s numbers, nested as the tensor is, each the shortest decimal that reads back as the
+    same number in ``dtype`` (the comparison's; integers print as they are): two sides print alike
+    exactly when they round to the same ``dtype`` number, and the digit where they part shows how
+    far they agree.
+
+    With ``summarise`` and more than ``VALUES_SHOWN_UP_TO`` entries: the first three, then the
+    minimum and maximum (NaN if any entry is NaN).
+    """
+    a = np.asarray(a)
+    if np.issubdtype(a.dtype, np.floating):
+        a = a.astype(_float_type(dtype, a.dtype))
+    if summarise and a.size > VALUES_SHOWN_UP_TO:
+        flat = a.ravel()
+        first = ", ".join(str(v) for v in flat[:3])
+        return f"[{first}, …] min {flat.min()!s} max {flat.max()!s}"  # !s: NumPy's shortest digits
+    return _nested(a)
+
+
+def _float_type(dtype: str, fallback: np.dtype) -> np.dtype:
+    """The comparison's float type, or the values' own where ``dtype`` names none NumPy knows."""
+    try:
+        shown = np.dtype(dtype)
+    except TypeError:
+        return fallback
+    return shown if np.issubdtype(shown, np.floating) else fallback
+
+
+def _nested(a: np.ndarray) -> str:
+    """``[[1.0, 2.0], [3.0, 4.0]]``: every entry in NumPy's shortest round-trip digits."""
+    if a.ndim == 0:
+        return str(a[()])
+    return "[" + ", ".join(_nested(part) for part in a) + "]"
+
+
 @dataclass
 class Comparison:
     """The result of one live comparison. ``print(result)`` shows the table.
@@ -98,7 +142,10 @@ class Comparison:
 
     @property
     def max_rel(self) -> float:
-        return max((row.max_rel for row in self.rows), default=0.0)
+        """The largest relative error of the rows; NaN if any row's is NaN (``max`` would skip it
+        unless it came first)."""
+        errors = [row.max_rel for row in self.rows]
+        return math.nan if any(math.isnan(e) for e in errors) else max(errors, default=0.0)
 
     @property
     def errors(self) -> dict[str, float]:
@@ -130,13 +177,29 @@ class Comparison:
             raise AssertionError(self.failure_message())
         return self
 
-    def table(self) -> str:
-        header = ("layer", "quantity", "shape", "max |keras|", "max abs diff", "max rel diff", "tolerance", "")
-        body = [
-            (row.layer, row.quantity, str(tuple(np.shape(row.keras))), f"{largest_magnitude(row.keras):.3e}",
-             f"{row.max_abs:.3e}", f"{row.max_rel:.3e}", f"{row.rtol:.0e}", row.status)
-            for row in self.rows
-        ]
+    def table(self, values: bool | None = None) -> str:
+        """The rows as a plain-text table, under a PASSED/FAILED line and the notes, followed by
+        the first disagreement if there is one.
+
+        Args:
+            values: show refnn's and Keras's numbers (``format_values``) beside the errors.
+                ``None``, the default and what ``print(result)`` shows: for rows whose tensors have
+                at most ``VALUES_SHOWN_UP_TO`` entries. ``True``: every row, larger tensors as their
+                first entries, minimum and maximum. ``False``: the errors only.
+        """
+        if values is not None and not isinstance(values, (bool, np.bool_)):
+            raise ValueError(f"Comparison.table: values must be None, True or False. Received: values={values!r}")
+        shown = [values if values is not None else max(np.size(row.refnn), np.size(row.keras)) <= VALUES_SHOWN_UP_TO
+                 for row in self.rows]
+        header = ["layer", "quantity", "shape", "max |keras|", "max abs diff", "max rel diff", "tolerance", ""]
+        body = [[row.layer, row.quantity, str(tuple(np.shape(row.keras))), f"{largest_magnitude(row.keras):.3e}",
+                 f"{row.max_abs:.3e}", f"{row.max_rel:.3e}", f"{row.rtol:.0e}", row.status]
+                for row in self.rows]
+        if any(shown):  # last: the fixed-width error columns stay together, the long numbers trail
+            header += ["refnn", "keras"]
+            for cells, row, show in zip(body, self.rows, shown):
+                cells += [format_values(row.refnn, self.dtype), format_values(row.keras, self.dtype)] \
+                    if show else ["", ""]
         status = "PASSED" if self.passed else "FAILED"
         if self.known_differences:
             status += f", {len(self.known_differences)} rows differ by a known difference (see note)"

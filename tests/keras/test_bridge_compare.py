@@ -4,6 +4,9 @@ Also: the batch-order replay reproduces Keras's own ``fit`` semantics bit for bi
 
 from __future__ import annotations
 
+import ast
+import re
+
 import numpy as np
 import pytest
 
@@ -13,6 +16,7 @@ import refnn  # noqa: E402
 import keras_bridge  # noqa: E402
 from keras_bridge import compare, floatx, to_keras  # noqa: E402
 from keras_bridge.compare import Comparison, Row  # noqa: E402
+from keras_bridge.compare.results import VALUES_SHOWN_UP_TO, format_values  # noqa: E402
 from refnn import layers, optimizers, regularizers  # noqa: E402
 from refnn.utils.data import one_hot  # noqa: E402
 from refnn.utils.tolerance import TOLERANCES  # noqa: E402
@@ -84,6 +88,91 @@ def test_results_print_as_tables():
     row = next(r for r in result.rows if r.name == "dense_0/kernel")
     line = next(line for line in lines if line.startswith("dense_0  kernel"))
     assert f"{np.max(np.abs(row.keras)):.3e}" in line
+
+
+ERRORS_ONLY_COLUMNS = ["layer", "quantity", "shape", "max |keras|", "max abs diff", "max rel diff", "tolerance"]
+
+
+def _header(text: str) -> list[str]:
+    """The column names of a comparison table."""
+    return re.split(r" {2,}", next(line for line in text.splitlines() if line.startswith("layer ")))
+
+
+def _cells(text: str, layer: str, quantity: str) -> list[str]:
+    """The cells of the table line of ``layer/quantity`` (columns are two or more spaces apart)."""
+    line = next(line for line in text.splitlines() if re.match(rf"{re.escape(layer)} +{re.escape(quantity)}  ", line))
+    return re.split(r" {2,}", line)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_small_tensors_print_both_sides_numbers_beside_the_errors(dtype):
+    """Issue 10: the table shows refnn's and TensorFlow's numbers for small tensors (the loss, the
+    biases), exactly: read back, they are the row's own numbers, digit for digit."""
+    model, x, y = _gradient_case("relu-softmax-cce-l2", dtype)
+    result = compare.gradients(model, x, y)
+    text = str(result)
+    assert text == result.table(values=None)
+    assert _header(text) == ERRORS_ONLY_COLUMNS + ["refnn", "keras"]
+    small = [row for row in result.rows if row.refnn.size <= VALUES_SHOWN_UP_TO]
+    assert [row.name for row in small] == ["model/loss", "dense_1/bias", "dense_0/bias"]
+    for row in small:
+        *_, status, mine, theirs = _cells(text, row.layer, row.quantity)
+        assert status == "ok"
+        assert np.array_equal(np.array(ast.literal_eval(mine), dtype=dtype), row.refnn.astype(dtype))
+        assert np.array_equal(np.array(ast.literal_eval(theirs), dtype=dtype), row.keras.astype(dtype))
+        assert np.shape(ast.literal_eval(mine)) == row.refnn.shape
+    # a large tensor's line ends at its status: no numbers by default
+    assert _cells(text, "dense_0", "kernel")[-1] == "ok"
+
+
+def test_shown_values_reveal_the_digit_where_the_two_sides_part():
+    rows = [Row("model", "loss", np.array(0.1 + 0.2), np.array(0.3), 5.6e-17, 1.9e-16, 1e-12),
+            Row("dense_0", "bias", np.array([1.0, 2.0000000000000004]), np.array([1.0, 2.0]), 4.4e-16, 2.2e-16, 1e-10),
+            Row("history", "epochs run", np.array([3]), np.array([3]), 0.0, 0.0, 0.0)]
+    text = Comparison("gradients", "float64", rows).table()
+    assert _cells(text, "model", "loss")[-2:] == ["0.30000000000000004", "0.3"]
+    assert _cells(text, "dense_0", "bias")[-2:] == ["[1.0, 2.0000000000000004]", "[1.0, 2.0]"]
+    assert _cells(text, "history", "epochs run")[-2:] == ["[3]", "[3]"]
+    # in a float32 comparison the numbers print in float32: equal float32 numbers print alike
+    text32 = Comparison("gradients", "float32", rows).table()
+    assert _cells(text32, "model", "loss")[-2:] == ["0.3", "0.3"]
+    assert _cells(text32, "dense_0", "bias")[-2:] == ["[1.0, 2.0]", "[1.0, 2.0]"]
+
+
+def test_values_true_summarises_large_tensors_and_values_false_prints_errors_only():
+    grid = np.arange(12.0).reshape(3, 4) / 8
+    rows = [Row("dense_0", "kernel", grid, grid + 1e-17, 1e-17, 1e-17, 1e-10),
+            Row("dense_0", "bias", np.array([[1.5, -2.0, 3.0], [4.0, 5.0, 6.25]]), np.full((2, 3), np.nan),
+                np.nan, np.nan, 1e-10)]
+    result = Comparison("gradients", "float64", rows)
+    every = result.table(values=True)
+    assert _cells(every, "dense_0", "kernel")[-2:] == ["[0.0, 0.125, 0.25, …] min 0.0 max 1.375",
+                                                       "[1e-17, 0.125, 0.25, …] min 1e-17 max 1.375"]
+    assert _cells(every, "dense_0", "bias")[-3:] == [
+        "FAIL", "[[1.5, -2.0, 3.0], [4.0, 5.0, 6.25]]", "[[nan, nan, nan], [nan, nan, nan]]"]
+    # by default only the bias (6 entries) shows its numbers
+    default = result.table()
+    assert _cells(default, "dense_0", "kernel")[-1] == "ok"
+    assert _cells(default, "dense_0", "bias")[-1] == "[[nan, nan, nan], [nan, nan, nan]]"
+    errors_only = result.table(values=False)
+    assert _cells(errors_only, "dense_0", "bias")[-1] == "FAIL" and "max 1.375" not in errors_only
+    assert _header(errors_only) == ERRORS_ONLY_COLUMNS
+    assert "refnn: [" in errors_only and "keras: [nan" in errors_only  # the failure message still shows both
+    assert format_values(np.full(9, np.nan)) == "[nan, nan, nan, …] min nan max nan"
+    assert format_values(np.arange(9.0), summarise=False) == "[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]"
+
+
+def test_a_table_without_small_tensors_is_the_errors_only_table():
+    rows = [Row("dense_0", "kernel", np.ones((4, 5)), np.ones((4, 5)), 0.0, 0.0, 1e-10)]
+    result = Comparison("forward", "float64", rows)
+    assert str(result) == result.table(values=False)
+    assert _header(str(result)) == ERRORS_ONLY_COLUMNS
+
+
+@pytest.mark.parametrize("values", ["yes", 1, 0.0])
+def test_table_values_must_be_none_true_or_false(values):
+    with pytest.raises(ValueError, match=re.escape(f"values must be None, True or False. Received: values={values!r}")):
+        Comparison("forward", "float64").table(values=values)
 
 
 def test_a_failing_comparison_names_the_first_disagreement_with_both_values():
