@@ -7,7 +7,7 @@
 >>> model.compile(optimizer=optimizers.SGD(0.1), loss="categorical_crossentropy")
 """
 
-from refnn import activations, callbacks, initializers, layers, losses, metrics, optimizers, regularizers
+from refnn import activations, callbacks, graph, initializers, layers, losses, metrics, optimizers, regularizers
 from refnn.models.loading import load_model
 from refnn.models.sequential import Sequential
 from refnn.version import __version__  # noqa: F401  (refnn.__version__)
@@ -17,6 +17,7 @@ __all__ = [
     "load_model",
     "activations",
     "callbacks",
+    "graph",
     "initializers",
     "layers",
     "losses",

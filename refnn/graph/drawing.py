@@ -89,9 +89,9 @@ def _edge(source: _Card, target: _Card, slot: int, slots: int) -> str:
             'class="edge" marker-end="url(#arrow)"/>')
 
 
-def _card_svg(card: _Card) -> list[str]:
+def _card_svg(card: _Card, index: int) -> list[str]:
     off_path = card.node.grad is None
-    out = [f'<g class="node" id="node-{card.node.id}">',
+    out = [f'<g class="node" id="node-{index}">',  # the node's place in the graph: the same every run
            f'<rect x="{card.x:.1f}" y="{card.y:.1f}" width="{card.width:.1f}" height="{card.height:.1f}" '
            f'rx="6" class="{"card off" if off_path else "card"}"/>']
     y = card.y + _PAD
@@ -151,8 +151,8 @@ def render_svg(graph) -> str:
     for node in graph.nodes:
         for slot, source in enumerate(node.inputs):
             parts.append(_edge(by_id[source.id], by_id[node.id], slot, len(node.inputs)))
-    for card in cards:
-        parts += _card_svg(card)
+    for index, card in enumerate(cards):
+        parts += _card_svg(card, index)
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
@@ -175,10 +175,11 @@ def render_dot(graph) -> str:
     if graph.title:
         title = graph.title.replace("\\", "\\\\").replace('"', '\\"')
         lines.append(f'  label="{title}"; labelloc=t;')
+    index = {node.id: i for i, node in enumerate(graph.nodes)}  # names that are the same every run
     for node in graph.nodes:
-        lines.append(f"  n{node.id} [label={_dot_label(node)}];")
+        lines.append(f"  n{index[node.id]} [label={_dot_label(node)}];")
     for node in graph.nodes:
         for source in node.inputs:
-            lines.append(f"  n{source.id} -> n{node.id};")
+            lines.append(f"  n{index[source.id]} -> n{index[node.id]};")
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -9,11 +9,8 @@ from __future__ import annotations
 import os
 import re
 
-import numpy as np
-
-import refnn
 from comparisons import cli
-from refnn import graph, layers
+from refnn.graph import examples
 
 SCREEN = (1920, 1080)
 #: the drawing's text is 12 px; shrunk by more than this it is no longer readable when projected
@@ -24,27 +21,13 @@ def _shots(tmp_path):
     return os.environ.get("REFNN_SCREENSHOTS") or str(tmp_path)
 
 
-def _network_graph():
-    model = refnn.Sequential([layers.Dense(3, activation="sigmoid"), layers.Dense(2, activation="softmax")],
-                             input_dim=2, seed=0)
-    model.compile(optimizer="sgd", loss="categorical_crossentropy")
-    return graph.trace(model, np.array([[1.0, 2.0], [-1.0, 0.5]]), np.eye(2)).backward()
-
-
-def _scalar_graph():
-    a, b, c = graph.value(2.0, "a"), graph.value(-3.0, "b"), graph.value(10.0, "c")
-    f = ((a + b).named("e") * c).named("f")
-    f.backward()
-    return graph.Graph(f, title="f = (a + b) · c")
-
-
 def _scale_on_screen(svg: str) -> float:
     _, _, width, height = map(float, re.search(r'viewBox="([^"]+)"', svg).group(1).split())
     return min(SCREEN[0] / width, SCREEN[1] / height)
 
 
 def test_graph_svgs_render_and_fit_one_screen(chromium, tmp_path):
-    for name, g in (("graph_2_3_2", _network_graph()), ("graph_scalar", _scalar_graph())):
+    for name, g in (("graph_2_3_2", examples.network_example()), ("graph_scalar", examples.scalar_example())):
         path = g.save(tmp_path / f"{name}.svg")
         page = chromium.open(path, screenshot=os.path.join(_shots(tmp_path), f"{name}.png"),
                              width=SCREEN[0], height=SCREEN[1])

@@ -3,23 +3,21 @@ That the SVG renders in a real browser is tested in ``tests/browser``."""
 
 from __future__ import annotations
 
+import os
 import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 
-import refnn
-from refnn import graph, layers
+from refnn import graph
+from refnn.graph import examples
 from refnn.graph.display import array_lines, format_number
 
 SVG = "{http://www.w3.org/2000/svg}"
 
 
 def _network_graph():
-    model = refnn.Sequential([layers.Dense(3, activation="sigmoid"), layers.Dense(2, activation="softmax")],
-                             input_dim=2, seed=0)
-    model.compile(optimizer="sgd", loss="categorical_crossentropy")
-    return graph.trace(model, np.array([[1.0, 2.0], [-1.0, 0.5]]), np.eye(2)).backward()
+    return examples.network_example()
 
 
 def _texts(svg: str) -> list[str]:
@@ -90,3 +88,11 @@ def test_the_scalar_example_draws():
     f.backward()
     texts = _texts(graph.Graph(f).to_svg())
     assert {"a", "b", "c", "e", "f", "−10", "∂L 10", "∂L −1"} <= set(texts)
+
+
+def test_the_drawings_in_docs_are_the_current_ones():
+    """docs/images shows what refnn draws today (regenerate: python -m refnn.graph.examples docs/images)."""
+    images = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "images")
+    for name, g in (("graph_scalar.svg", examples.scalar_example()), ("graph_2_3_2.svg", examples.network_example())):
+        with open(os.path.join(images, name), encoding="utf-8") as f:
+            assert f.read() == g.to_svg(), f"docs/images/{name} is out of date"
