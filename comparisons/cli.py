@@ -21,8 +21,9 @@ check        a student's lab file against refnn, finite differences and TensorFl
              ``refnn-compare check my_dense.py`` (``comparisons.labs``)
 ============ =================================================================================
 
-Options (every command but ``bench``, ``validate``, ``lesson`` and ``check``): ``--out DIR`` (default ``reports/latest``), ``--quick``
-(fewer seeds, epochs and configurations: a smoke run), ``--seed N``.
+Options (every command but ``bench``, ``validate``, ``lesson`` and ``check``, which have their own):
+``--out DIR`` (default ``reports/latest``), ``--quick`` (fewer seeds, epochs and configurations: a
+smoke run), ``--seed N``.
 
 Exit status: 0 when every comparison is within the tolerance of the contract, 1 when one is not
 (the summary names it), 2 for a usage error or a missing dependency (TensorFlow, scikit-learn,

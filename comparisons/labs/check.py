@@ -63,12 +63,13 @@ PIECES = {
 
 #: what a reader of the table needs to know about a piece's references
 NOTES = {
-    "CategoricalCrossentropy": "CategoricalCrossentropy is checked on logits Z, as Keras computes it for a softmax "
-                               "output (CategoricalCrossentropy(from_logits=True)).",
-    "SGD": "SGD: Keras keeps the velocity m ← μm − lr'·g; with lr' = lr·(1 − μ) it takes exactly the steps of the "
-           "moving average V ← μV + (1 − μ)g, W ← W − lr·V (m = −lr·V). μ = float32(0.9), as Keras rounds it.",
-    "Adam": "Adam: Keras adds ε to √v, Algorithm 1 to √v̂; the Keras column compares a second run of your Adam with "
-            "ε set to 0, where both are the same formula. β₁, β₂ = float32(0.9), float32(0.999), as Keras rounds them.",
+    "CategoricalCrossentropy": "CategoricalCrossentropy is checked on logits Z, as Keras computes it for a "
+                               "softmax output (CategoricalCrossentropy(from_logits=True)).",
+    "SGD": "SGD: Keras keeps the velocity m ← μm − lr'·g; with lr' = lr·(1 − μ) it takes exactly the steps of "
+           "the moving average V ← μV + (1 − μ)g, W ← W − lr·V (m = −lr·V). μ = float32(0.9), as Keras rounds it.",
+    "Adam": "Adam: Keras adds ε to √v, Algorithm 1 to √v̂; the Keras column compares a second run of your Adam "
+            "with ε set to 0, where both are the same formula. β₁, β₂ = float32(0.9), float32(0.999), as Keras "
+            "rounds them.",
 }
 
 SHORT = {"finite differences": "numeric", "refnn": "refnn", "Keras": "Keras"}
@@ -102,7 +103,7 @@ def load(path) -> types.ModuleType:
     sys.modules[name] = module  # a dataclass or pickle in the student's file looks itself up there
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:  # noqa: BLE001 — whatever the student's file raises is reported
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 — whatever the file raises (even exit()) is reported
         del sys.modules[name]
         line = next((f", line {f.lineno}" for f in reversed(traceback.extract_tb(exc.__traceback__))
                      if os.path.abspath(f.filename) == os.path.abspath(path)), "")

@@ -30,6 +30,7 @@ import numpy as np
 import refnn
 from refnn import graph, initializers, layers, optimizers
 from refnn.utils.tolerance import TOLERANCES, relative_error
+from refnn.utils.validation import check_float, check_non_negative_int
 
 __all__ = ["ACTIVATIONS", "Quantity", "Walkthrough", "measure", "X", "T"]
 
@@ -133,6 +134,7 @@ def _tensorflow_side(kernel, bias, activation: str, learning_rate: float) -> dic
         dense.build((None, 3))
         dense.set_weights([kernel, bias])
         x = tf.constant(X)
+        kernel_read, bias_read = dense.get_weights()  # read back: what TensorFlow computes with
         with tf.GradientTape(persistent=True) as tape:
             tape.watch(x)
             z = dense(x)
@@ -141,7 +143,8 @@ def _tensorflow_side(kernel, bias, activation: str, learning_rate: float) -> dic
         dy, dz, dw, db, dx = tape.gradient(loss, [y, z, dense.kernel, dense.bias, x])
         jacobian = tape.batch_jacobian(y, z, experimental_use_pfor=False)  # pfor retraces per call
         keras.optimizers.SGD(learning_rate).apply_gradients([(dw, dense.kernel), (db, dense.bias)])
-    values = {"X": X, "W": kernel, "B": bias, "Z": z, "Y": y, "E": loss, "dY": dy, "dZ": dz, "dW": dw, "dB": db,
+    values = {"X": x, "W": kernel_read, "B": bias_read, "Z": z, "Y": y, "E": loss, "dY": dy, "dZ": dz, "dW": dw,
+              "dB": db,
               "dX": dx, "W after": dense.kernel, "B after": dense.bias, "J": jacobian}
     return {key: np.asarray(value) for key, value in values.items()}
 
@@ -170,6 +173,8 @@ def measure(activation: str = "sigmoid", learning_rate: float = 0.5, seed: int =
     TensorFlow's column empty (refnn and the graph need NumPy only)."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"`activation` must be one of {sorted(ACTIVATIONS)}. Received: activation={activation!r}")
+    check_float("learning_rate", learning_rate, low=0.0, low_inclusive=False)
+    check_non_negative_int("seed", seed)
     model = _model(activation, seed, learning_rate)
     g = graph.trace(model, X, T).backward()
     ours = _graph_side(g, learning_rate)
@@ -182,9 +187,25 @@ def measure(activation: str = "sigmoid", learning_rate: float = 0.5, seed: int =
             formula = f"Y = {activation}(Z)"
         quantities.append(Quantity(symbol, formula, mine[symbol], ours[symbol], theirs.get(symbol), step))
     if activation == "softmax":
-        # the Jacobian of the first row, from each side's own Y (TensorFlow's from its tape)
-        quantities.insert(8, Quantity("J_1", "J_1 = ∂Y_1/∂Z_1 = diag(Y_1) − Y_1 Y_1ᵀ",
-                                      np.diag(mine["Y"][0]) - np.outer(mine["Y"][0], mine["Y"][0]),
-                                      graph.ops.softmax_jacobian(ours["Y"])[0],
-                                      theirs["J"][0] if theirs else None, "STEP 1"))
+        jacobians = _softmax_jacobians(mine, theirs)
+        quantities.insert(8, Quantity("J_1", "J_1 = ∂Y_1/∂Z_1 = diag(Y_1) − Y_1 Y_1ᵀ", *jacobians, "STEP 1"))
     return Walkthrough(activation, learning_rate, quantities, g)
+
+
+def _softmax_jacobians(mine: dict, theirs: dict) -> tuple:
+    """The first row's softmax Jacobian three ways, each by that side's own vector–Jacobian product
+    applied to the unit vectors (row k of ``Jᵀ`` is the VJP of ``e_k``): refnn's softmax activation,
+    the graph's softmax op, and TensorFlow's ``batch_jacobian``."""
+    z = mine["Z"][:1]
+    units = np.eye(z.shape[1])
+    refnn_softmax = refnn.activations.Softmax()
+    y = refnn_softmax(z)
+    by_refnn = np.stack([refnn_softmax.backward(z, y, e[None, :])[0] for e in units])
+    z_node = graph.value(z)
+    y_node = graph.softmax(z_node)
+    by_graph = []
+    for e in units:
+        y_node.backward(e[None, :])
+        by_graph.append(z_node.grad[0])
+    # each stack holds rows of Jᵀ; J is symmetric, so they are J's rows too
+    return by_refnn, np.stack(by_graph), (theirs["J"][0] if theirs else None)

@@ -6,8 +6,10 @@ no script, nothing fetched. ``graph.svg`` and ``walkthrough.txt`` are written be
 
 from __future__ import annotations
 
+import argparse
 import html
 import os
+import sys
 
 from comparisons.lessons.backprop import ACTIVATIONS, Walkthrough, measure
 from comparisons.report.html_page import CSS
@@ -36,9 +38,8 @@ def table(walk: Walkthrough) -> str:
             rows.append((q.step if first else "", q.symbol if first else "", q.formula if first else "",
                          *(c[k] if k < len(c) else "" for c in columns),
                          format_number(q.error, 2) if first else ""))
-    verdict = "all three agree" if walk.passed else "DISAGREE"
     heading = (f"Dense(2, activation={walk.activation!r}) on a 2×3 input, MSE loss, one step of gradient descent "
-               f"(η = {walk.learning_rate}); refnn, its computation graph and TensorFlow: {verdict} "
+               f"(η = {walk.learning_rate}); {_verdict(walk)} "
                f"(max relative error {format_number(walk.max_error, 2)}, tolerance {format_number(walk.rtol)})")
     return heading + "\n" + format_table(_HEADERS, rows)
 
@@ -50,6 +51,14 @@ td.formula{font-family:serif;font-size:1.05em;white-space:nowrap}
 tr.STEP td{background:#fff8e6}figure.graph{max-width:none;overflow-x:auto}
 .lead{font-size:1.05em}
 """
+
+
+def _verdict(walk: Walkthrough) -> str:
+    """What agreed, naming only the sides that ran."""
+    ran_tensorflow = all(q.tensorflow is not None for q in walk.quantities)
+    sides = "refnn, its computation graph and TensorFlow" if ran_tensorflow else \
+        "refnn and its computation graph (TensorFlow not run)"
+    return f"{sides}: {'agree' if walk.passed else 'DISAGREE'}"
 
 
 def _html_rows(walk: Walkthrough) -> str:
@@ -77,30 +86,49 @@ def page(walks: list[Walkthrough]) -> str:
              "<code>E</code>. Backward, given <code>dY = ∂E/∂Y</code>: STEP 1 <code>dZ = f′(Z) ⊙ dY</code> "
              "(for softmax, each row's Jacobian), STEP 2 <code>dW = Xᵀ dZ</code>, STEP 3 <code>dB = Σ dZ</code>, "
              "and <code>dX = dZ Wᵀ</code> for the layer below. Each number is computed by refnn's layer, by "
-             "refnn's computation graph (its own derivatives) and by TensorFlow's <code>GradientTape</code>.</p>"]
+             "refnn's computation graph (its own derivatives) and by TensorFlow's <code>GradientTape</code> "
+             "(when TensorFlow runs).</p>"]
     for walk in walks:
-        verdict = "all three agree" if walk.passed else "they DISAGREE"
         parts.append(f"<h2>f = {html.escape(walk.activation)}</h2>"
-                     f"<p>{verdict}: largest relative error {format_number(walk.max_error, 2)} "
+                     f"<p>{html.escape(_verdict(walk))}: largest relative error {format_number(walk.max_error, 2)} "
                      f"(tolerance {format_number(walk.rtol)}); learning rate η = {walk.learning_rate}.</p>")
         parts.append("<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in _HEADERS) + "</tr></thead><tbody>"
                      + _html_rows(walk) + "</tbody></table>")
-        parts.append('<figure class="graph">' + _svg_body(walk.graph.to_svg()) +
+        parts.append('<figure class="graph">' + _svg_body(walk.graph.to_svg(id_prefix=f"{walk.activation}-")) +
                      "<figcaption>The computation graph of this layer and its loss: each node's value in green, "
                      "its gradient ∂E/∂node in red.</figcaption></figure>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number. Received: {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer. Received: {text!r}")
+    return int(text)
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("--activation", choices=[*sorted(ACTIVATIONS), "all"], default=None,
                         help="the layer's activation (default: sigmoid, then softmax for the Jacobian case)")
-    parser.add_argument("--learning-rate", type=float, default=0.5, help="η of the update (default 0.5)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights (default 0)")
+    parser.add_argument("--learning-rate", type=_positive_float, default=0.5, help="η of the update (default 0.5)")
+    parser.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the initial weights (default 0)")
     parser.add_argument("--no-tensorflow", action="store_true", help="leave TensorFlow's column out")
 
 
 def run(args, out_dir: str, stream) -> int:
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        sys.stderr.write(f"refnn-compare lesson backprop: --out must be a folder; {out_dir} is a file\n")
+        return 2
     if args.activation is None:
         names = ["sigmoid", "softmax"]
     else:

@@ -50,8 +50,8 @@ def html_page(report: Report) -> str:
     """The report as one HTML page; plots are ``<img>`` of the PNGs written next to it."""
     parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{inline_markup(report.title)}"
              f"</title><style>{CSS}</style></head><body>", f"<h1>{inline_markup(report.title)}</h1>",
-             '<ul class="meta">' + "".join(f"<li>{inline_markup(k)}: {inline_markup(v)}</li>" for k, v in report.meta.items())
-             + "</ul>", "<h2>Summary</h2>"]
+             '<ul class="meta">' + "".join(f"<li>{inline_markup(k)}: {inline_markup(v)}</li>"
+                                           for k, v in report.meta.items()) + "</ul>", "<h2>Summary</h2>"]
     parts += [_html_table(t) for t in summary_tables(report)]
     parts.append("<p>Studies: " + ", ".join(f'<a href="#{s.key}">{inline_markup(s.title)}</a>'
                                              for s in report.sections) + "</p>")

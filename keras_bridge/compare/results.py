@@ -188,7 +188,7 @@ class Comparison:
                 first entries, minimum and maximum. ``False``: the errors only.
         """
         if values is not None and not isinstance(values, (bool, np.bool_)):
-            raise ValueError(f"Comparison.table: values must be None, True or False. Received: values={values!r}")
+            raise TypeError(f"Comparison.table: values must be None, True or False. Received: values={values!r}")
         shown = [values if values is not None else max(np.size(row.refnn), np.size(row.keras)) <= VALUES_SHOWN_UP_TO
                  for row in self.rows]
         header = ["layer", "quantity", "shape", "max |keras|", "max abs diff", "max rel diff", "tolerance", ""]

@@ -10,9 +10,11 @@ The lecture's first example, ``f = (a + b) · c``::
     >>> a, b, c = graph.value(2.0, "a"), graph.value(-3.0, "b"), graph.value(10.0, "c")
     >>> f = ((a + b).named("e") * c).named("f")
     >>> f.backward()
+    Node('f', op='multiply', value=-10.0, grad=1.0)
     >>> float(a.grad), float(b.grad), float(c.grad)          # ∂f/∂a = c, ∂f/∂b = c, ∂f/∂c = a + b
     (10.0, 10.0, -1.0)
     >>> graph.Graph(f).save("f.svg")                           # values above, gradients below
+    'f.svg'
 
 A model's forward pass and loss::
 
@@ -27,13 +29,13 @@ from refnn.graph import losses, ops
 from refnn.graph.graph import Graph
 from refnn.graph.node import Node, as_node, value
 from refnn.graph.ops import (
-    add, clip, divide, dropout, exp, log, matmul, mean, multiply, negative, power, relu, sigmoid, softmax, subtract,
-    sum, tanh, transpose,
+    add, clip, divide, dropout, exp, exponential, log, matmul, mean, multiply, negative, power, relu, sigmoid, softmax,
+    subtract, sum, tanh, transpose,
 )
 from refnn.graph.trace import trace
 
 __all__ = [
     "Node", "Graph", "value", "as_node", "trace", "ops", "losses",
-    "add", "subtract", "multiply", "divide", "negative", "power", "matmul", "transpose", "sum", "mean",
+    "add", "subtract", "multiply", "divide", "negative", "power", "exponential", "matmul", "transpose", "mean",
     "exp", "log", "relu", "sigmoid", "tanh", "softmax", "dropout", "clip",
-]
+]  # graph.sum too, left out here: `from refnn.graph import *` must not shadow the built-in sum

@@ -32,11 +32,15 @@ class Graph:
                  title: str | None = None):
         if not isinstance(output, Node):
             raise TypeError(f"`output` must be a refnn.graph Node. Received: output={output!r}")
+        also_show = tuple(also_show)
+        _check_nodes("also_show", dict(enumerate(also_show)))
         found = {n.id: n for extra in (output, *also_show) for n in topological_order(extra)}
         self.output = output
         self.nodes: list[Node] = [found[i] for i in sorted(found)]
-        self.params: dict[str, Node] = dict(params or {})
+        self.params: dict[str, Node] = _check_nodes("params", dict(params or {}), within=found)
         self.title = title
+        #: what tables and drawings call each node: its name, else ``op#k`` with k its place in the graph
+        self.labels = {node.id: node.name or f"{node.op}#{k}" for k, node in enumerate(self.nodes)}
         self._by_name: dict[str, Node] = {}
         for node in self.nodes:
             if node.name is None:
@@ -44,12 +48,15 @@ class Graph:
             if node.name in self._by_name:
                 raise ValueError(f"Two nodes of the graph are named {node.name!r}: give each node its own name.")
             self._by_name[node.name] = node
-        for name, node in (aliases or {}).items():
+        for name, node in _check_nodes("aliases", dict(aliases or {}), within=found).items():
             self._by_name.setdefault(name, node)
 
     # ---- computing ---------------------------------------------------------------------------
     def backward(self, grad=None) -> "Graph":
-        """Backpropagate from the output (see ``Node.backward``); returns the graph."""
+        """Backpropagate from the output (see ``Node.backward``), after clearing the gradient of
+        every node drawn — including those the output does not depend on; returns the graph."""
+        for node in self.nodes:
+            node.grad = None
         self.output.backward(grad)
         return self
 
@@ -93,10 +100,10 @@ class Graph:
         rows = []
         for node in self.nodes:
             value, grad = array_lines(node.value, digits), array_lines(node.grad, digits)
-            inputs = ", ".join(source.label for source in node.inputs)
+            inputs = ", ".join(self.labels[source.id] for source in node.inputs)
             for k in range(max(len(value), len(grad))):
                 first = k == 0
-                rows.append((node.label if first else "", node_caption(node) if first else "",
+                rows.append((self.labels[node.id] if first else "", node_caption(node) if first else "",
                              inputs if first else "", str(node.shape) if first else "",
                              value[k] if k < len(value) else "", grad[k] if k < len(grad) else ""))
         heading = f"{self.title}\n" if self.title else ""
@@ -106,13 +113,16 @@ class Graph:
         return self.table()
 
     def __repr__(self) -> str:
-        return f"Graph(output={self.output.label!r}, nodes={len(self.nodes)}, params={list(self.params)})"
+        return f"Graph(output={self.labels[self.output.id]!r}, nodes={len(self.nodes)}, params={list(self.params)})"
 
-    def to_svg(self) -> str:
-        """The graph drawn left to right as a standalone SVG document (no system binary needed)."""
+    def to_svg(self, id_prefix: str = "") -> str:
+        """The graph drawn left to right as a standalone SVG document (no system binary needed).
+
+        ``id_prefix`` starts every element id, so that several drawings inlined in one HTML page
+        keep their ids apart."""
         from refnn.graph.drawing import render_svg
 
-        return render_svg(self)
+        return render_svg(self, id_prefix)
 
     def to_dot(self) -> str:
         """The graph in Graphviz's DOT language (``dot -Tsvg graph.dot``), for users who have it."""
@@ -123,14 +133,34 @@ class Graph:
     def save(self, path) -> str:
         """Write the picture ``path`` names by its suffix: ``.svg``, ``.dot``/``.gv`` or ``.txt``.
         Returns the path."""
-        path = os.fspath(path)
+        try:
+            path = os.fspath(path)
+        except TypeError:
+            raise TypeError(f"`path` must be a file name (str or os.PathLike). Received: path={path!r}") from None
         writers = {".svg": self.to_svg, ".dot": self.to_dot, ".gv": self.to_dot, ".txt": self.table}
         suffix = os.path.splitext(path)[1].lower()
         if suffix not in writers:
             raise ValueError(f"`path` must end in .svg, .dot, .gv or .txt. Received: path={path!r}")
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"`path` names a folder that does not exist ({folder}). Received: path={path!r}")
         text = writers[suffix]()
         tmp = f"{path}.partial"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text if text.endswith("\n") else text + "\n")
-        os.replace(tmp, path)  # a failed write never leaves half a picture under the name asked for
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(text if text.endswith("\n") else text + "\n")
+            os.replace(tmp, path)  # a failed write never leaves half a picture under the name asked for
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
         return path
+
+
+def _check_nodes(argument: str, nodes: dict, within: dict | None = None) -> dict:
+    """``nodes`` if every value is a ``Node`` (of the graph, when ``within`` is given)."""
+    for key, node in nodes.items():
+        if not isinstance(node, Node):
+            raise TypeError(f"`{argument}` must hold refnn.graph Nodes. Received: {argument}[{key!r}]={node!r}")
+        if within is not None and node.id not in within:
+            raise ValueError(f"`{argument}`[{key!r}] is node {node.label!r}, which is not in the graph.")
+    return nodes

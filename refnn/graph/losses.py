@@ -136,10 +136,12 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False, label_sm
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -> Node:
     """Categorical crossentropy with integer class ids ``y`` (shape (N,)) as targets."""
     t, p = as_node(y_true), as_node(y_pred)
-    labels = t.value.reshape(-1).astype(np.int64)
-    if p.value.ndim != 2 or labels.shape[0] != p.shape[0] or np.any(labels != t.value.reshape(-1)):
-        raise ValueError("sparse_categorical_crossentropy needs one integer class id per row of y_pred. "
-                         f"Received: y_true.shape={t.shape}, y_pred.shape={p.shape}")
+    ids = t.value.reshape(-1)
+    if p.value.ndim != 2 or ids.shape[0] != p.shape[0] or not np.all(np.isfinite(ids)) \
+            or np.any(ids != np.round(ids)) or np.any((ids < 0) | (ids >= p.shape[1])):
+        raise ValueError("sparse_categorical_crossentropy needs one integer class id in [0, classes) per row of "
+                         f"y_pred. Received: y_true={t.value!r}, y_pred.shape={p.shape}")
+    labels = ids.astype(np.int64)
     rows = np.arange(p.shape[0])
     onehot = np.zeros_like(p.value)
     onehot[rows, labels] = 1

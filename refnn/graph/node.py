@@ -70,7 +70,8 @@ class Node:
             grad: the seed ``∂L/∂self``; ``None`` means 1 and needs a scalar (one-element) node.
                 Give an array of this node's shape to backpropagate a vector's weighted sum.
 
-        Earlier gradients are cleared first, so calling ``backward`` twice gives the same result.
+        The gradients of the nodes this one depends on are cleared first, so calling ``backward``
+        twice gives the same result. (``Graph.backward`` clears every node of its graph.)
         Returns this node.
         """
         order = topological_order(self)
@@ -83,7 +84,8 @@ class Node:
             for source, g in zip(node.inputs, node._vjp(node.grad)):
                 if g is None:
                     continue
-                source.grad = g if source.grad is None else source.grad + g
+                # np.asarray: a 0-d result of NumPy arithmetic is a scalar, not an array
+                source.grad = np.asarray(g if source.grad is None else source.grad + g)
         return self
 
     def _seed(self, grad) -> np.ndarray:
@@ -93,7 +95,11 @@ class Node:
                     f"backward() without `grad` needs a scalar output; node {self.label!r} has shape "
                     f"{self.value.shape}. Pass grad=array of that shape (∂L/∂node).")
             return np.ones_like(self.value)
-        seed = np.asarray(grad, dtype=self.value.dtype)
+        try:
+            seed = np.asarray(grad, dtype=self.value.dtype)
+        except (TypeError, ValueError):
+            raise TypeError(f"`grad` must be a numeric array of the node's shape {self.value.shape}. "
+                            f"Received: grad={grad!r}") from None
         if seed.shape != self.value.shape:
             raise ValueError(
                 f"`grad` must have the node's shape {self.value.shape}. Received: grad.shape={seed.shape}")
@@ -151,6 +157,9 @@ class Node:
     def __pow__(self, exponent):
         return OPERATIONS["power"](self, exponent)
 
+    def __rpow__(self, base):
+        return OPERATIONS["exponential"](base, self)
+
     def __matmul__(self, other):
         return OPERATIONS["matmul"](self, other)
 
@@ -189,7 +198,11 @@ class Node:
 def _as_float_array(value) -> np.ndarray:
     if isinstance(value, Node):
         raise TypeError(f"A node's value must be a number or an array, not another node ({value.label!r}).")
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except ValueError:  # a ragged nested list
+        raise ValueError(f"A node's value must be a number or a rectangular array. Received: value={value!r}") \
+            from None
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"A node's value must be numeric. Received: value={value!r} (dtype {arr.dtype})")
     return arr if arr.dtype in (np.float32, np.float64) else arr.astype(np.float64)

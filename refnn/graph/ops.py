@@ -14,6 +14,7 @@ subtract        ``a − b``                            ``ā = ḡ``, ``b̄ = −
 multiply        ``a ⊙ b``                            ``ā = ḡ ⊙ b``, ``b̄ = ḡ ⊙ a``
 divide          ``a / b``                            ``ā = ḡ / b``, ``b̄ = −ḡ ⊙ a / b²``
 power           ``a^p`` (p a number)                 ``ā = ḡ ⊙ p a^(p−1)``
+exponential     ``bᵃ`` (b > 0 a number)              ``ā = ḡ ⊙ bᵃ ln b``
 matmul          ``A B``                              ``Ā = Ḡ Bᵀ``, ``B̄ = Aᵀ Ḡ``
 transpose       ``Aᵀ``                               ``Ā = Ḡᵀ``
 sum, mean       over ``axis``                        ``ḡ`` spread back (÷ count for the mean)
@@ -37,7 +38,8 @@ import numpy as np
 from refnn.graph.node import OPERATIONS, Node, as_node
 
 __all__ = [
-    "add", "subtract", "multiply", "divide", "negative", "power", "matmul", "transpose", "sum", "mean",
+    "add", "subtract", "multiply", "divide", "negative", "power", "exponential", "matmul", "transpose", "sum",
+    "mean",
     "exp", "log", "relu", "sigmoid", "tanh", "softmax", "dropout", "clip", "softmax_jacobian",
 ]
 
@@ -89,11 +91,26 @@ def negative(a) -> Node:
 
 
 def power(a, exponent) -> Node:
-    """``a^p`` for a number ``p`` (``a ** 2``)."""
-    if isinstance(exponent, Node) or np.ndim(exponent) != 0:
-        raise TypeError(f"`exponent` must be a number (a ** 2). Received: exponent={exponent!r}")
+    """``a^p`` for a number ``p`` (``a ** 2``); ``∂/∂a = p a^(p−1)`` (0 for ``p = 0``)."""
+    if isinstance(exponent, Node) or isinstance(exponent, (bool, np.bool_)) or not np.isscalar(exponent) \
+            or not np.isreal(exponent):
+        raise TypeError(f"`exponent` must be a real number (a ** 2). Received: exponent={exponent!r}")
     a, p = as_node(a), float(exponent)
+    if p != int(p) and np.any(a.value < 0):
+        raise ValueError(f"A negative base has no real power {p}: node {a.label!r} holds negative entries.")
+    if p == 0:
+        return Node(np.ones_like(a.value), "power", (a,), vjp=lambda g: (np.zeros_like(a.value),), attrs={"p": p})
     return Node(a.value ** p, "power", (a,), vjp=lambda g: (g * p * a.value ** (p - 1),), attrs={"p": p})
+
+
+def exponential(base, a) -> Node:
+    """``bᵃ`` for a positive number ``b`` (``2 ** a``): ``e^(a ln b)``, so ``∂/∂a = bᵃ ln b``."""
+    if isinstance(base, (bool, np.bool_)) or not np.isscalar(base) or not np.isreal(base) or not base > 0:
+        raise ValueError(f"`base` of b ** node must be a positive number. Received: base={base!r}")
+    a = as_node(a)
+    log_base = float(np.log(base))
+    out = np.exp(a.value * log_base)
+    return Node(out, "exponential", (a,), vjp=lambda g: (g * out * log_base,), attrs={"base": base})
 
 
 def matmul(a, b) -> Node:
@@ -191,14 +208,16 @@ def softmax(a) -> Node:
 
 
 def dropout(a, keep, rate: float) -> Node:
-    """Inverted dropout with a given keep mask ``m`` (1 = kept): ``a ⊙ m/(1 − rate)``."""
+    """Inverted dropout with a given keep mask ``m`` (1 = kept, 0 = dropped): ``a ⊙ m/(1 − rate)``."""
     a = as_node(a)
     keep = np.asarray(keep)
     if keep.shape != a.shape:
         raise ValueError(f"The dropout mask must have the input's shape {a.shape}. Received: keep.shape={keep.shape}")
-    if not 0.0 <= rate < 1.0:
-        raise ValueError(f"`rate` must be in [0, 1) for a mask to scale. Received: rate={rate!r}")
-    scaled = (keep != 0) * a.value.dtype.type(1.0 / (1.0 - rate))
+    if keep.dtype.kind not in "biuf" or not np.all((keep == 0) | (keep == 1)):
+        raise ValueError(f"The dropout mask must hold 0 (dropped) and 1 (kept) only. Received: keep={keep!r}")
+    if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, (int, float, np.floating)) or not 0.0 <= rate < 1.0:
+        raise ValueError(f"`rate` must be a number in [0, 1) for a mask to scale. Received: rate={rate!r}")
+    scaled = keep.astype(a.value.dtype) * a.value.dtype.type(1.0 / (1.0 - rate))
     return Node(a.value * scaled, "dropout", (a,), vjp=lambda g: (g * scaled,), attrs={"rate": rate})
 
 
@@ -212,5 +231,6 @@ def clip(a, low: float, high: float) -> Node:
 
 
 OPERATIONS.update(add=add, subtract=subtract, multiply=multiply, divide=divide, negative=negative, power=power,
+                  exponential=exponential,
                   matmul=matmul, transpose=transpose, sum=sum, mean=mean, exp=exp, log=log, relu=relu,
                   sigmoid=sigmoid, tanh=tanh, softmax=softmax)

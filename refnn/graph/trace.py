@@ -5,7 +5,8 @@ with the layers' own ``forward``/``backward`` — so its gradients are an indepe
 layers' backpropagation. Node names follow the lecture's notation, prefixed by the layer::
 
     x ──► dense_0/XW = x @ dense_0/kernel ──► dense_0/Z = XW + dense_0/bias ──► dense_0/Y = f(Z) ──► …
-    … ──► loss/per_sample (ℓ_n) ──► loss/data (Σ ℓ_n / N) ──► loss (+ Σ penalties)
+    … ──► loss/per_sample (ℓ_n) ──► loss/data (Σ ℓ_n / N) ──► loss (+ each penalty,
+          e.g. dense_0/kernel_l2 = λ Σ W²)
 
 As in Keras, a softmax (sigmoid) output trained with a categorical (binary) crossentropy has its
 loss computed from the logits ``Z`` of that layer: the loss node takes ``Z``, and the output ``Y``
@@ -59,7 +60,13 @@ def trace(model, x, y=None, *, training: bool = False, sample_weight=None, masks
     if y is not None:
         model._require_compiled("graph.trace(model, x, y)")
         y = model._check_y(y, x.shape[0])
-    builder = _Builder(model, training, masks or {})
+    masks = dict(masks or {})
+    dropouts = {layer.name for layer in model.layers if isinstance(layer, Dropout)}
+    unknown = sorted(set(masks) - dropouts)
+    if unknown:
+        raise ValueError(f"`masks` names layers that are not Dropout layers of the model: {unknown}. "
+                         f"The model's Dropout layers: {sorted(dropouts)}")
+    builder = _Builder(model, training, masks)
     h = builder.forward(Node(x, "input", name="x"))
     if y is None:
         return Graph(h, params=builder.params, aliases=builder.aliases, title=_title(model, training))
@@ -114,6 +121,9 @@ class _Builder:
         return self._activation(layer.activation.name, z, f"{layer.name}/Y"), z
 
     def _activation(self, name: str, h: Node, label: str) -> Node:
+        if name not in _ACTIVATION_OPS and name != "linear":
+            raise TypeError(f"graph.trace knows the activations linear, {', '.join(_ACTIVATION_OPS)}; "
+                            f"{label.split('/')[0]!r} uses {name!r}.")
         if name == "linear":
             self.aliases[label] = h  # Y = Z: no node of its own
             return h
@@ -152,16 +162,14 @@ class _Builder:
             data = ops.mean(per_sample).named("loss/data")
         else:
             raise ValueError(f"graph.trace needs a scalar loss; the model's loss has reduction={loss.reduction!r}.")
-        total = data
-        for penalty in self._penalties():
-            total = ops.add(total, penalty)
-        return self._named_total(total, data)
-
-    def _named_total(self, total: Node, data: Node) -> Node:
-        if total is data:  # no penalty: the data loss is the loss
+        penalties = self._penalties()
+        if not penalties:  # the data loss is the loss
             self.aliases["loss/data"] = data
             return data.named("loss")
-        return total.named("loss")
+        total = data
+        for penalty in penalties[:-1]:
+            total = ops.add(total, penalty).named(f"loss/+{penalty.name}")
+        return ops.add(total, penalties[-1]).named("loss")
 
     def _penalties(self) -> list[Node]:
         nodes = []

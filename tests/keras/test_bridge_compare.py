@@ -171,7 +171,7 @@ def test_a_table_without_small_tensors_is_the_errors_only_table():
 
 @pytest.mark.parametrize("values", ["yes", 1, 0.0])
 def test_table_values_must_be_none_true_or_false(values):
-    with pytest.raises(ValueError, match=re.escape(f"values must be None, True or False. Received: values={values!r}")):
+    with pytest.raises(TypeError, match=re.escape(f"values must be None, True or False. Received: values={values!r}")):
         Comparison("forward", "float64").table(values=values)
 
 

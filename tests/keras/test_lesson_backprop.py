@@ -44,8 +44,12 @@ def test_the_shown_numbers_obey_the_lectures_formulas(walk):
 
 
 def test_the_softmax_case_shows_its_jacobian():
+    """J_1 three ways, each from its side's own VJP: refnn's Softmax.backward, the graph's softmax
+    op, TensorFlow's batch_jacobian — and all three equal the lecture's diag(Y) − Y Yᵀ."""
     walk = measure("softmax")
     jacobian = walk["J_1"]
+    y = walk["Y"].refnn[0]
+    assert relative_error(jacobian.refnn, np.diag(y) - np.outer(y, y)) <= 1e-15
     assert jacobian.step == "STEP 1" and jacobian.error <= RTOL
     np.testing.assert_allclose(jacobian.tensorflow.sum(axis=0), 0, atol=1e-15)  # columns sum to 0
 
@@ -54,7 +58,7 @@ def test_the_command_prints_the_table_and_writes_a_self_contained_page(tmp_path,
     assert cli.main(["lesson", "backprop", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     for needle in ("STEP 1", "STEP 2", "STEP 3", "dZ = σ′(Z) ⊙ dY", "dW = Xᵀ dZ", "dB = Σ_n dZ_n",
-                   "J_1", "all three agree", "TensorFlow"):
+                   "J_1", "refnn, its computation graph and TensorFlow: agree"):
         assert needle in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.svg", "index.html", "walkthrough.txt"]
     page = (tmp_path / "index.html").read_text(encoding="utf-8")
@@ -62,8 +66,21 @@ def test_the_command_prints_the_table_and_writes_a_self_contained_page(tmp_path,
         "http://www.w3.org/2000/svg", "")
 
 
+def test_without_tensorflow_only_two_sides_are_claimed(tmp_path, capsys):
+    assert cli.main(["lesson", "backprop", "--no-tensorflow", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "refnn and its computation graph (TensorFlow not run): agree" in out and "(not run)" in out
+    assert "TensorFlow: agree" not in out
+
+
 def test_usage_errors_exit_2(tmp_path):
     assert cli.main(["lesson", "nosuchlesson"]) == 2
-    assert cli.main(["lesson", "backprop", "--activation", "elu", "--out", str(tmp_path)]) == 2
+    for bad in (["--activation", "elu"], ["--learning-rate", "-1"], ["--learning-rate", "nan"], ["--seed", "-5"]):
+        assert cli.main(["lesson", "backprop", *bad, "--out", str(tmp_path)]) == 2, bad
+    (tmp_path / "file").write_text("keep me")
+    assert cli.main(["lesson", "backprop", "--out", str(tmp_path / "file")]) == 2
+    assert (tmp_path / "file").read_text() == "keep me"
     with pytest.raises(ValueError, match="`activation` must be one of .* Received: activation='elu'"):
         measure("elu")
+    with pytest.raises(ValueError, match="`seed` must be a non-negative integer. Received: seed=-5"):
+        measure(seed=-5)

@@ -79,6 +79,10 @@ def test_save_writes_by_suffix_and_refuses_others(tmp_path):
         assert open(path, encoding="utf-8").read().strip()
     with pytest.raises(ValueError, match=r"`path` must end in .svg, .dot, .gv or .txt. Received: path='.*graph.png'"):
         g.save(tmp_path / "graph.png")
+    with pytest.raises(FileNotFoundError, match=r"`path` names a folder that does not exist .* Received: path="):
+        g.save(tmp_path / "missing" / "graph.svg")
+    with pytest.raises(TypeError, match=r"`path` must be a file name \(str or os.PathLike\). Received: path=3"):
+        g.save(3)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.dot", "graph.svg", "graph.txt"]
 
 
@@ -88,6 +92,15 @@ def test_the_scalar_example_draws():
     f.backward()
     texts = _texts(graph.Graph(f).to_svg())
     assert {"a", "b", "c", "e", "f", "−10", "∂L 10", "∂L −1"} <= set(texts)
+
+
+def test_inlined_drawings_keep_their_ids_apart():
+    g = _network_graph()
+    first, second = g.to_svg(id_prefix="one-"), g.to_svg(id_prefix="two-")
+    ids = [ET.fromstring(svg.encode()).iter() for svg in (first, second)]
+    first_ids, second_ids = ({e.get("id") for e in it if e.get("id")} for it in ids)
+    assert first_ids and not first_ids & second_ids
+    assert 'url(#one-arrow)' in first and ".refnn-graph .value" in first  # styles scoped to the drawing
 
 
 def test_the_drawings_in_docs_are_the_current_ones():

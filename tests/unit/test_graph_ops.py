@@ -51,6 +51,8 @@ OPS = {
     "divide": (lambda a, b: a / b, A23, POSITIVE),
     "negative": (lambda a: -a, A23),
     "power": (lambda a: a ** 3, A23),
+    "power (root)": (lambda a: a ** 0.5, POSITIVE),
+    "exponential (2 ** a)": (lambda a: 2 ** a, A23),
     "matmul": (lambda a, w: a @ w, A23, W32),
     "transpose": (lambda a: a.T, A23),
     "sum": (lambda a: a.sum(), A23),
@@ -152,6 +154,39 @@ def test_sigmoid_neuron_of_cs231n():
     assert float(w2.grad) == pytest.approx(s * (1 - s), abs=1e-15)
 
 
+def test_power_zero_has_zero_gradient_even_at_zero():
+    a = graph.value(np.array([0.0, 2.0]), "a")
+    (a ** 0).sum().backward()
+    np.testing.assert_array_equal(a.grad, [0.0, 0.0])
+
+
+def test_gradients_are_arrays_even_for_scalars():
+    a = graph.value(2.0, "a")
+    (a * a).backward()
+    assert isinstance(a.grad, np.ndarray) and a.grad.shape == () and float(a.grad) == 4.0
+
+
+def test_a_graph_backward_clears_every_node_it_draws():
+    """A node drawn beside the output (``also_show``) keeps a gradient from a pass started at it;
+    the graph's own backward clears it, so its table and drawing show one pass."""
+    a = graph.value(np.array([1.0, 2.0]), "a")
+    y = a.sigmoid().named("y")
+    f = (a * a).sum().named("f")
+    g = graph.Graph(f, also_show=(y,))
+    y.backward(np.ones(2))
+    assert y.grad is not None
+    g.backward()
+    assert y.grad is None
+    np.testing.assert_array_equal(a.grad, [2.0, 4.0])
+
+
+def test_unnamed_nodes_are_labelled_by_their_place_in_the_graph():
+    a = graph.value(1.0, "a")
+    g = graph.Graph((a * 2.0 + 1.0).named("f"))
+    assert list(g.labels.values()) == ["a", "constant#1", "multiply#2", "constant#3", "f"]
+    assert "multiply#2" in str(g)
+
+
 def test_backward_twice_gives_the_same_gradients():
     a = graph.value(np.array([1.0, -2.0]), "a")
     f = (a * a).sum()
@@ -178,6 +213,10 @@ def test_the_graph_lookup_and_its_errors():
         graph.Graph(a + graph.value(3.0, "a"))
     with pytest.raises(TypeError, match="`output` must be a refnn.graph Node. Received: output=3"):
         graph.Graph(3)
+    with pytest.raises(TypeError, match=r"`also_show` must hold refnn.graph Nodes. Received: also_show\[0\]=3"):
+        graph.Graph(a, also_show=[3])
+    with pytest.raises(ValueError, match=r"`params`\['w'\] is node 'b', which is not in the graph"):
+        graph.Graph(a, params={"w": b})
 
 
 def test_errors_of_misuse_name_the_argument():
@@ -188,15 +227,29 @@ def test_errors_of_misuse_name_the_argument():
         v.backward(np.ones(3))
     with pytest.raises(ValueError, match=r"matmul needs 2-D arrays with matching inner sizes.*\(2, 3\).*\(2, 3\)"):
         v @ v
-    with pytest.raises(TypeError, match="`exponent` must be a number"):
+    with pytest.raises(TypeError, match="`exponent` must be a real number"):
         v ** v
+    with pytest.raises(ValueError, match="A negative base has no real power 0.5"):
+        graph.value(-4.0, "n") ** 0.5
+    with pytest.raises(ValueError, match="`base` of b \\*\\* node must be a positive number. Received: base=-2"):
+        (-2) ** v
+    with pytest.raises(ValueError, match="must be a number or a rectangular array"):
+        graph.value([[1, 2], [3]])
+    with pytest.raises(TypeError, match="`grad` must be a numeric array of the node's shape"):
+        v.backward(grad="ab")
+    with pytest.raises(ValueError, match="The dropout mask must hold 0 \\(dropped\\) and 1 \\(kept\\) only"):
+        graph.dropout(v, 2 * np.ones((2, 3)), 0.5)
+    with pytest.raises(ValueError, match="`rate` must be a number in"):
+        graph.dropout(v, np.ones((2, 3)), "a")
+    with pytest.raises(ValueError, match=r"class id in \[0, classes\) per row.*y_true=array\(\[-1\.,  0\.\]\)"):
+        graph_losses.sparse_categorical_crossentropy(np.array([-1, 0]), np.full((2, 3), 1 / 3))
     with pytest.raises(TypeError, match="must be numeric. Received: value='x'"):
         graph.value("x")
     with pytest.raises(ValueError, match="`name` must be a non-empty string or None. Received: name=''"):
         graph.value(1.0, "")
     with pytest.raises(ValueError, match=r"The dropout mask must have the input's shape \(2, 3\)"):
         graph.dropout(v, np.ones(3), 0.5)
-    with pytest.raises(ValueError, match=r"`rate` must be in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"`rate` must be a number in \[0, 1\)"):
         graph.dropout(v, np.ones((2, 3)), 1.0)
     with pytest.raises(ValueError, match="the targets must have the predictions' shape"):
         graph_losses.mean_squared_error(np.ones((2, 2)), v)

@@ -125,3 +125,51 @@ def test_trace_refuses_what_it_cannot_draw():
         graph.trace(dropping, x, y, training=True)
     g = graph.trace(dropping, x, y, training=True, masks={"drop": np.array([[1, 0], [1, 1]])})
     assert g["drop/Y"].op == "dropout"
+
+
+def test_float32_models_activation_layers_no_bias_and_weighted_crossentropy():
+    """Paths the random cases do not draw: a float32 model (the graph keeps its dtype), Activation
+    layers — the last a softmax whose loss takes its input, the logits — and a Dense without bias."""
+    model = refnn.Sequential([layers.Dense(4, use_bias=False), layers.Activation("tanh"),
+                              layers.Dense(3), layers.Activation("softmax")], input_dim=2, seed=4, dtype="float32")
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal((5, 2)).astype("float32"), np.eye(3)[[0, 1, 2, 1, 0]]
+    g = graph.trace(model, x, y, sample_weight=np.linspace(0.5, 2.0, 5)).backward()
+    loss, grads = model.loss_and_gradients(x, y, training=False, sample_weight=np.linspace(0.5, 2.0, 5))
+    assert g["loss/per_sample"].inputs[0] is g["dense_1/Z"] and g["dense_0/Z"] is g["dense_0/XW"]
+    assert g["activation_1/Y"].grad is None
+    assert all(node.value.dtype == np.float32 for node in g if node.op != "input" or node.name == "x")
+    assert relative_error(g.loss, loss) <= 1e-6
+    for path in grads:
+        assert g.grads[path].dtype == np.float32
+        assert relative_error(g.grads[path], grads[path]) <= 1e-5, path
+
+
+def test_masks_must_name_dropout_layers_and_hold_zeros_and_ones():
+    model = refnn.Sequential([layers.Dense(2), layers.Dropout(0.5, name="drop")], input_dim=2)
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((2, 2)), np.zeros((2, 2))
+    with pytest.raises(ValueError, match=r"`masks` names layers that are not Dropout layers of the model: \['dorp'\]"):
+        graph.trace(model, x, y, training=True, masks={"dorp": np.ones((2, 2))})
+    with pytest.raises(ValueError, match=r"The dropout mask must hold 0 \(dropped\) and 1 \(kept\) only"):
+        graph.trace(model, x, y, training=True, masks={"drop": np.full((2, 2), 2.0)})
+
+
+def test_an_activation_the_graph_does_not_know_is_refused():
+    from refnn import activations
+
+    class Cube(activations.Activation):
+        name = "cube"
+
+        def __call__(self, x):
+            return x ** 3
+
+        def backward(self, x, y, dy):
+            return 3 * x * x * dy
+
+    model = refnn.Sequential([layers.Dense(2, activation=Cube(), name="d")], input_dim=2)
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(TypeError, match="graph.trace knows the activations linear, relu, sigmoid, tanh, softmax; "
+                                        "'d' uses 'cube'"):
+        graph.trace(model, np.ones((1, 2)), np.zeros((1, 2)))
