@@ -101,7 +101,7 @@ def _card_svg(card: _Card, element_id: str) -> list[str]:
     for text, kind in card.lines:
         if kind == "rule":
             # the gradient's own band below the rule: told apart from the value without colour
-            band = card.y + card.height - (y + 3)
+            band = card.y + card.height - (y + 3) - 1.5  # stops short of the card's border
             out.append(f'<rect x="{card.x + 1:.1f}" y="{y + 3:.1f}" width="{card.width - 2:.1f}" height="{band:.1f}" '
                        'class="band"/>')
             out.append(f'<line x1="{card.x:.1f}" y1="{y + 3:.1f}" x2="{card.x + card.width:.1f}" y2="{y + 3:.1f}" '
