@@ -98,6 +98,10 @@ class Layer:
         the input gradient when ``need_input_grad`` is False (and return ``None``)."""
         raise NotImplementedError
 
+    def release_backward_arrays(self) -> None:
+        """Drop what ``backward`` kept for inspection (a Dense layer's ``dZ``); the training loop
+        calls it once the layer below has its gradient, so that no step holds them."""
+
     def passes_through(self, training: bool) -> bool:
         """Whether the layer hands its input on untouched (the identity) in this mode; a
         crossentropy then still sees the logits of the output activation before it."""

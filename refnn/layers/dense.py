@@ -28,8 +28,9 @@ class Dense(Layer):
 
     The last pass's arrays are public, in the lecture's notation: ``X`` (the input), ``Z`` (the
     pre-activation), ``Y`` (the output) after ``forward``, and ``dZ`` (``∂E/∂Z``) after
-    ``backward``; ``grads`` holds ``dW`` and ``dB``. They are ``None`` before the first pass, and
-    are the layer's working arrays: read them, do not write to them.
+    ``backward`` or ``model.loss_and_gradients``; ``grads`` holds ``dW`` and ``dB``. They are
+    ``None`` before the first pass (and ``dZ`` after a step of ``fit``, which does not keep it),
+    and are the layer's working arrays: read them, do not write to them.
 
     Args:
         units: output width (positive integer).
@@ -143,6 +144,9 @@ class Dense(Layer):
         if self.use_bias:
             columns["bias"][...] = sens
         return sens @ self.params["kernel"].T
+
+    def release_backward_arrays(self) -> None:
+        self._dz = None
 
     def get_config(self):
         return {

@@ -282,7 +282,8 @@ class Sequential(Trainer, Persistence):
         computed from its logits (the pass-through layers after it are then not on the path).
 
         ``need_input_grad=False`` (training) lets the first layer skip ``∂E/∂X`` and keeps no
-        ``input_gradients`` (each is freed as soon as the layer below has used it).
+        ``input_gradients`` nor the layers' ``dZ`` (each is freed as soon as the layer below has
+        used it: a training step's peak memory holds no gradient it does not need).
         """
         self.input_gradients = {}
         start = len(self.layers) - 1 if fused is None else fused
@@ -292,6 +293,8 @@ class Sequential(Trainer, Persistence):
             d = layer.backward_from_logits(d, need) if i == fused else layer.backward(d, need)
             if need_input_grad:
                 self.input_gradients[layer.name] = d
+            else:
+                layer.release_backward_arrays()
         return d
 
     def regularization_loss(self) -> float:

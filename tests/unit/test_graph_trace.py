@@ -89,6 +89,8 @@ def test_the_layers_expose_x_z_y_and_dz():
     # STEP 2 and 3 from the exposed dZ: dW = Xᵀ dZ, dB = Σ_n dZ_n
     np.testing.assert_allclose(dense.grads["kernel"], dense.X.T @ dense.dZ, rtol=1e-15)
     np.testing.assert_allclose(dense.grads["bias"], dense.dZ.sum(axis=0), rtol=1e-15)
+    model.fit(x, y, epochs=1, verbose=0)  # a training step keeps no dZ (its peak memory holds none)
+    assert dense.dZ is None and model.layers[1].dZ is None
 
 
 def test_penalties_sample_weights_and_linear_layers():
