@@ -27,6 +27,10 @@ def main(argv=None) -> int:
     except (ValueError, FileExistsError) as exc:
         sys.stderr.write(f"python -m comparisons.labs copy: {exc}\n")
         return 2
+    except OSError as exc:  # a missing folder, no permission, ...
+        sys.stderr.write(f"python -m comparisons.labs copy: cannot copy {args.name} to {args.destination!r}: "
+                         f"{exc.strerror or exc}\n")
+        return 2
     print(f"{target}: fill in the TODOs, then run  refnn-compare check {target}")
     return 0
 

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from comparisons.labs.layer_pieces import DENSE_SHAPE, activation_rows, dense_rows
-from comparisons.labs.rows import PRIMARY, REFERENCES, Row, StudentError
+from comparisons.labs.rows import PRIMARY, REFERENCES, Row, StudentError, error_text, format_value, significant_digits
 from comparisons.labs.training_pieces import loss_rows, optimizer_rows
 from refnn.utils.text import format_table
 from refnn.utils.validation import check_non_negative_int, check_positive_int
@@ -67,9 +67,9 @@ NOTES = {
                                "softmax output (CategoricalCrossentropy(from_logits=True)).",
     "SGD": "SGD: Keras keeps the velocity m ← μm − lr'·g; with lr' = lr·(1 − μ) it takes exactly the steps of "
            "the moving average V ← μV + (1 − μ)g, W ← W − lr·V (m = −lr·V). μ = float32(0.9), as Keras rounds it.",
-    "Adam": "Adam: Keras adds ε to √v, Algorithm 1 to √v̂; the Keras column compares a second run of your Adam "
-            "with ε set to 0, where both are the same formula. β₁, β₂ = float32(0.9), float32(0.999), as Keras "
-            "rounds them.",
+    "Adam": "Adam: Keras adds ε to √v, Algorithm 1 to √v̂; the Keras column, marked (ε = 0 run), holds Keras's "
+            "steps with ε = 0 and is compared with a second run of your Adam with ε set to 0 (not the yours "
+            "column), where both are the same formula. β₁, β₂ = float32(0.9), float32(0.999), as Keras rounds them.",
 }
 
 SHORT = {"finite differences": "numeric", "refnn": "refnn", "Keras": "Keras"}
@@ -101,6 +101,8 @@ def load(path) -> types.ModuleType:
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # a dataclass or pickle in the student's file looks itself up there
+    folder = os.path.dirname(os.path.abspath(path))
+    sys.path.insert(0, folder)  # as `python FILE` would: the file may import its siblings
     try:
         spec.loader.exec_module(module)
     except (Exception, SystemExit) as exc:  # noqa: BLE001 — whatever the file raises (even exit()) is reported
@@ -109,6 +111,9 @@ def load(path) -> types.ModuleType:
                      if os.path.abspath(f.filename) == os.path.abspath(path)), "")
         line = f", line {exc.lineno}" if isinstance(exc, SyntaxError) else line
         raise LabImportError(f"{path}{line} could not be imported: {type(exc).__name__}: {exc}") from exc
+    finally:
+        if folder in sys.path:
+            sys.path.remove(folder)  # the first occurrence: the one inserted above
     return module
 
 
@@ -125,6 +130,7 @@ class LabReport:
 
     @property
     def passed(self) -> bool:
+        """``True`` when every quantity passes against every reference (the exit status 0)."""
         return all(row.status == "pass" for row in self.rows)
 
     @property
@@ -151,6 +157,8 @@ class LabReport:
         return passing + (f"; {', '.join(parts)}" if parts else "")
 
     def table(self) -> str:
+        """The table of every row: the values at the worst entry, the binding error, its threshold
+        and the result (see the module docstring)."""
         headers = ["piece", "quantity", "entry", "yours", *(SHORT[r] for r in REFERENCES), "rel. error", "vs",
                    "threshold", "result"]
         return format_table(headers, [_cells(row) for row in self.rows])
@@ -174,12 +182,21 @@ def _cells(row: Row) -> list[str]:
     else:
         at = np.unravel_index(int(np.argmax(np.abs(mine - primary))), mine.shape) if mine.ndim else ()
         index = str(list(map(int, at)))
-        values = [f"{mine[at]:.6g}", *(f"{row.references[r][at]:.6g}" if r in row.references else "—"
-                                       for r in REFERENCES)]
+        shown = [float(row.references[r][at]) for r in REFERENCES if r in row.references]
+        # a failing value that prints like its reference at 6 digits gets the digits that tell them apart
+        digits = significant_digits(float(mine[at]), *shown) if row.status == "FAIL" else 6
+        values = [format_value(float(mine[at]), digits), *(_reference_cell(row, r, at, digits) for r in REFERENCES)]
     name = row.binding()
-    error = row.errors()[name]
-    return [row.piece, row.quantity, index, *values, f"{error:.1e}", SHORT[name], f"{row.thresholds[name]:.0e}",
-            row.status]
+    error = row.errors()[name]  # inf for a wrong shape or a failed run
+    error = f"{error:.1e}" if np.isinf(error) else error_text(row.mine_for.get(name, row.mine), row.references[name])
+    return [row.piece, row.quantity, index, *values, error, SHORT[name], f"{row.thresholds[name]:.0e}", row.status]
+
+
+def _reference_cell(row: Row, name: str, at: tuple, digits: int) -> str:
+    """A reference's value at ``at``; ``(ε = 0 run)`` where it is compared with another run of yours."""
+    if name not in row.references:
+        return "—"
+    return format_value(float(row.references[name][at]), digits) + (" (ε = 0 run)" if name in row.mine_for else "")
 
 
 def check(path_or_module, *, seed: int = 0, keras: bool = True, dense_shape=DENSE_SHAPE) -> LabReport:
@@ -224,6 +241,7 @@ def check(path_or_module, *, seed: int = 0, keras: bool = True, dense_shape=DENS
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``refnn-compare check FILE [--seed N] [--no-keras]``."""
     from comparisons.labs import SKELETONS
 
     parser = argparse.ArgumentParser(

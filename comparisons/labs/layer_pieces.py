@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from comparisons.labs.rows import Mistake, Row, StudentError, as_array, attempt, call_method, thresholds
+from comparisons.labs.rows import (Mistake, Row, StudentError, as_array, attempt, call_method, shape_readings,
+                                   source_of, thresholds)
 from refnn import activations
 from refnn.layers import Dense as RefnnDense
 from refnn.utils.gradcheck import numerical_gradient
@@ -68,8 +69,10 @@ def dense_rows(cls, seed: int, keras: bool, shape=DENSE_SHAPE) -> list[Row]:
             references[name]["Keras"] = value
     mistakes = {"dB": (Mistake(R.mean(axis=0), "is the mean of dY over the batch: the bias gradient is the sum "
                                                "Σ_n dY_n"),)}
+    forward = getattr(mine["Y"], "dtype", np.dtype(np.float64)).name
     return [Row("Dense", QUANTITIES[name], mine[name], references[name],
-                thresholds("forward" if name == "Y" else "gradients", references[name]), mistakes.get(name, ()))
+                thresholds("forward" if name == "Y" else "gradients", references[name]), mistakes.get(name, ()),
+                readings=shape_readings(n), forward_precision="" if name == "Y" or forward == "float64" else forward)
             for name in ("Y", "dW", "dB", "dX")]
 
 
@@ -77,13 +80,15 @@ QUANTITIES = {"Y": "output Y", "dW": "kernel gradient dW", "dB": "bias gradient 
 
 
 def _student_dense(cls, W, B, X, R) -> dict:
-    layer = attempt("Dense", "__init__", cls, W.copy(), B.copy())
+    source = source_of(cls)
+    layer = attempt("Dense", "__init__", cls, W.copy(), B.copy(), source=source, calls="Dense(W, B)")
     if isinstance(layer, StudentError):
         return dict.fromkeys(QUANTITIES, layer)
-    Y = as_array("Dense.forward", "Y", call_method("Dense", layer, "forward", X.copy()))
+    Y = as_array("Dense.forward", "Y", call_method("Dense", layer, "forward", X.copy(), source=source,
+                                                   calls="layer.forward(X)"))
     if isinstance(Y, StudentError):
         return dict.fromkeys(QUANTITIES, Y)
-    dX = call_method("Dense", layer, "backward", R.copy())
+    dX = call_method("Dense", layer, "backward", R.copy(), source=source, calls="layer.backward(dY)")
     if isinstance(dX, StudentError):
         return {"Y": Y, "dW": dX, "dB": dX, "dX": dX}
     out = {"Y": Y, "dX": as_array("Dense.backward", "dX", dX)}
@@ -128,26 +133,38 @@ def activation_rows(cls, seed: int, keras: bool) -> list[Row]:
 
         for quantity, value in keras_side.activation(name, Z, R).items():
             references[quantity]["Keras"] = value
+    forward = getattr(mine["A"], "dtype", np.dtype(np.float64)).name
     return [Row(piece, "output A = f(Z)", mine["A"], references["A"], thresholds("forward", references["A"])),
             Row(piece, "input gradient dZ", mine["dZ"], references["dZ"], thresholds("gradients", references["dZ"]),
-                _activation_mistakes(name, Z, A_ref, R))]
+                _activation_mistakes(name, Z, A_ref, R), forward_precision="" if forward == "float64" else forward)]
 
 
 def _student_activation(cls, piece: str, Z, R) -> dict:
-    layer = attempt(piece, "__init__", cls)
+    source = source_of(cls)
+    layer = attempt(piece, "__init__", cls, source=source, calls=f"{piece}()")
     if isinstance(layer, StudentError):
         return {"A": layer, "dZ": layer}
-    A = as_array(f"{piece}.forward", "A", call_method(piece, layer, "forward", Z.copy()))
+    A = as_array(f"{piece}.forward", "A", call_method(piece, layer, "forward", Z.copy(), source=source,
+                                                      calls="layer.forward(Z)"))
     if isinstance(A, StudentError):
         return {"A": A, "dZ": A}
-    return {"A": A, "dZ": as_array(f"{piece}.backward", "dZ", call_method(piece, layer, "backward", R.copy()))}
+    dZ = call_method(piece, layer, "backward", R.copy(), source=source, calls="layer.backward(dA)")
+    return {"A": A, "dZ": as_array(f"{piece}.backward", "dZ", dZ)}
 
 
 def _activation_mistakes(name: str, Z, A, R) -> tuple:
+    """Known wrong backward passes of the activation ``name`` at ``Z`` (output ``A``, incoming ``dA = R``)."""
     if name == "softmax":
+        jacobian = "∂A_j/∂Z_i = A_j(δ_ij − A_i), so dZ = A ⊙ (dA − Σ_j dA_j A_j)"
         return (Mistake(R * A * (1 - A), "uses the diagonal shortcut f(1 − f): every output of a softmax depends "
-                                         "on every input, ∂A_j/∂Z_i = A_j(δ_ij − A_i) (the full Jacobian)"),)
+                                         "on every input, ∂A_j/∂Z_i = A_j(δ_ij − A_i) (the full Jacobian)"),
+                Mistake(R * A, f"is dA·A, the Jacobian's diagonal without its − A_i A_j terms: {jacobian}"),
+                Mistake(R - np.sum(R * A, axis=1, keepdims=True), f"misses the factor A: {jacobian}"))
     if name == "sigmoid":
-        return (Mistake(R * Z * (1 - Z), "uses Z where the output A = σ(Z) belongs: σ'(Z) = A(1 − A)"),)
+        return (Mistake(R * Z * (1 - Z), "uses Z where the output A = σ(Z) belongs: σ'(Z) = A(1 − A)"),
+                Mistake(A * (1 - A), "misses dA: it is σ'(Z) = A(1 − A) alone, where the chain rule multiplies "
+                                     "by the incoming gradient, dZ = dA ⊙ A(1 − A)"))
     return (Mistake(R * (1 - Z * Z), "uses Z where the output A = tanh Z belongs: tanh'(Z) = 1 − A²"),
-            Mistake(R * (1 - A), "misses the square: tanh'(Z) = 1 − A²"))
+            Mistake(R * (1 - A), "misses the square: tanh'(Z) = 1 − A²"),
+            Mistake(1 - A * A, "misses dA: it is tanh'(Z) = 1 − A² alone, where the chain rule multiplies by the "
+                               "incoming gradient, dZ = dA ⊙ (1 − A²)"))

@@ -115,3 +115,14 @@ def test_main_writes_to_a_stream():
     out = io.StringIO()
     assert main([SOLUTIONS["losses.py"], "--seed", "7"], stream=out) == 0
     assert out.getvalue().splitlines()[-1] == "losses.py (seed 7): 4 of 4 quantities pass."
+
+
+def test_adam_s_keras_cells_are_marked_as_the_epsilon_0_run(tmp_path):
+    report = check(planted(tmp_path, "optimizers.py", ("(np.sqrt(v_hat) + self.epsilon)",
+                                                       "np.sqrt(v_hat + self.epsilon)")))
+    assert "adds ε inside the root, √(v̂ + ε)" in report.headline()
+    lines = report.table().splitlines()
+    assert all("(ε = 0 run)" in line for line in lines if line.startswith("Adam "))
+    assert not any("(ε = 0 run)" in line for line in lines if line.startswith("SGD "))
+    # ε = 0 in the second run hides the slip: against Keras it passes, and the column says why
+    assert all(row.errors()["Keras"] <= row.thresholds["Keras"] for row in report.rows)
