@@ -30,8 +30,9 @@ from refnn.graph.graph import Graph
 from refnn.graph.node import Node, as_node, value
 from refnn.graph.ops import (
     add, clip, divide, dropout, exp, exponential, log, matmul, mean, multiply, negative, power, relu, sigmoid, softmax,
-    subtract, sum, tanh, transpose,
+    subtract, tanh, transpose,
 )
+from refnn.graph.ops import sum  # noqa: F401, A004 (graph.sum; left out of __all__, see there)
 from refnn.graph.trace import trace
 
 __all__ = [

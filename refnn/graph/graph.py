@@ -68,9 +68,9 @@ class Graph:
     @property
     def grads(self) -> dict[str, np.ndarray]:
         """``{path: ∂output/∂param}`` after ``backward()``, for the graph's parameters (copies)."""
-        missing = [path for path, node in self.params.items() if node.grad is None]
-        if missing and len(missing) == len(self.params):
+        if self.params and all(node.grad is None for node in self.params.values()):
             raise ValueError("The graph has no gradients yet: call g.backward() first.")
+        # a parameter the output does not depend on has a zero gradient
         return {path: (np.zeros_like(node.value) if node.grad is None else node.grad.copy())
                 for path, node in self.params.items()}
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from refnn.graph.node import Node, as_node
+from refnn.graph.ops import logsumexp_and_softmax, sigmoid_values
 
 __all__ = [
     "EPSILON", "mean_squared_error", "mean_absolute_error", "sum_squared_error", "binary_crossentropy",
@@ -87,10 +88,8 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothi
     d = p.shape[1]
     if from_logits:
         z = p.value
-        e = np.exp(-np.abs(z))  # ≤ 1: neither term overflows
-        elem = np.maximum(z, 0) - z * target + np.log1p(e)
-        sig = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
-        grad = (sig - target) / d
+        elem = np.maximum(z, 0) - z * target + np.log1p(np.exp(-np.abs(z)))  # e^{−|z|} ≤ 1: no overflow
+        grad = (sigmoid_values(z) - target) / d
     else:
         lo, hi = _bounds(p.value.dtype)
         c = np.clip(p.value, lo, hi)
@@ -98,13 +97,6 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothi
         grad = (c - target) / (c * (1 - c) * d) * ((p.value >= lo) & (p.value <= hi))
     attrs = {"from_logits": from_logits, **({"label_smoothing": label_smoothing} if label_smoothing else {})}
     return _loss_node("binary_crossentropy", p, t, np.mean(elem, axis=1), grad.astype(p.value.dtype), attrs)
-
-
-def _logsumexp_and_softmax(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    m = z.max(axis=1, keepdims=True)
-    e = np.exp(z - m)
-    total = e.sum(axis=1, keepdims=True)
-    return (m + np.log(total))[:, 0], e / total
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothing: float = 0.0) -> Node:
@@ -118,7 +110,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False, label_sm
     k = p.shape[1]
     target = t.value * (1 - label_smoothing) + label_smoothing / k
     if from_logits:
-        lse, s = _logsumexp_and_softmax(p.value)
+        lse, s = logsumexp_and_softmax(p.value)
         values = np.sum(target * (lse[:, None] - p.value), axis=1)
         grad = s * target.sum(axis=1, keepdims=True) - target
     else:
@@ -146,7 +138,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -
     onehot = np.zeros_like(p.value)
     onehot[rows, labels] = 1
     if from_logits:
-        lse, s = _logsumexp_and_softmax(p.value)
+        lse, s = logsumexp_and_softmax(p.value)
         values, grad = lse - p.value[rows, labels], s - onehot
     else:
         lo, hi = _bounds(p.value.dtype)

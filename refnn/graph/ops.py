@@ -36,6 +36,7 @@ from __future__ import annotations
 import numpy as np
 
 from refnn.graph.node import OPERATIONS, Node, as_node
+from refnn.utils.validation import check_float
 
 __all__ = [
     "add", "subtract", "multiply", "divide", "negative", "power", "exponential", "matmul", "transpose", "sum",
@@ -92,10 +93,7 @@ def negative(a) -> Node:
 
 def power(a, exponent) -> Node:
     """``a^p`` for a number ``p`` (``a ** 2``); ``∂/∂a = p a^(p−1)`` (0 for ``p = 0``)."""
-    if isinstance(exponent, Node) or isinstance(exponent, (bool, np.bool_)) or not np.isscalar(exponent) \
-            or not np.isreal(exponent):
-        raise TypeError(f"`exponent` must be a real number (a ** 2). Received: exponent={exponent!r}")
-    a, p = as_node(a), float(exponent)
+    a, p = as_node(a), check_float("exponent", exponent)
     if p != int(p) and np.any(a.value < 0):
         raise ValueError(f"A negative base has no real power {p}: node {a.label!r} holds negative entries.")
     if p == 0:
@@ -105,8 +103,7 @@ def power(a, exponent) -> Node:
 
 def exponential(base, a) -> Node:
     """``bᵃ`` for a positive number ``b`` (``2 ** a``): ``e^(a ln b)``, so ``∂/∂a = bᵃ ln b``."""
-    if isinstance(base, (bool, np.bool_)) or not np.isscalar(base) or not np.isreal(base) or not base > 0:
-        raise ValueError(f"`base` of b ** node must be a positive number. Received: base={base!r}")
+    check_float("base", base, low=0.0, low_inclusive=False)
     a = as_node(a)
     log_base = float(np.log(base))
     out = np.exp(a.value * log_base)
@@ -147,10 +144,11 @@ def mean(a, axis=None, keepdims: bool = False) -> Node:
     """The mean over ``axis`` (all axes by default): the sum divided by the number of entries."""
     a = as_node(a)
     kept = _reduced_shape(a.shape, axis)
-    count = a.value.size // max(int(np.prod(kept)), 1)
-    scale = a.value.dtype.type(1.0 / count) if count else a.value.dtype.type(0.0)
-    return Node(np.mean(a.value, axis=axis, keepdims=keepdims) if count else np.zeros(kept, a.value.dtype),
-                "mean", (a,), vjp=lambda g: (np.broadcast_to(np.reshape(g, kept) * scale, a.shape).copy(),),
+    # entries averaged per result; an empty input has an empty gradient, whatever the scale
+    count = max(a.value.size // max(int(np.prod(kept)), 1), 1)
+    scale = a.value.dtype.type(1.0 / count)
+    return Node(np.mean(a.value, axis=axis, keepdims=keepdims), "mean", (a,),
+                vjp=lambda g: (np.broadcast_to(np.reshape(g, kept) * scale, a.shape).copy(),),
                 attrs={} if axis is None else {"axis": axis})
 
 
@@ -173,12 +171,16 @@ def relu(a) -> Node:
     return Node(np.maximum(a.value, 0), "relu", (a,), vjp=lambda g: (g * (a.value > 0),))
 
 
+def sigmoid_values(x: np.ndarray) -> np.ndarray:
+    """``σ(x)`` from ``e^{−|x|} ≤ 1``: no overflow for large ``|x|`` (the loss ops use it too)."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
 def sigmoid(a) -> Node:
     """``σ(a) = 1/(1 + e^{−a})``, evaluated without overflow for large ``|a|``."""
     a = as_node(a)
-    x = a.value
-    e = np.exp(-np.abs(x))
-    out = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    out = sigmoid_values(a.value)
     return Node(out, "sigmoid", (a,), vjp=lambda g: (g * out * (1 - out),))
 
 
@@ -195,14 +197,21 @@ def softmax_jacobian(s: np.ndarray) -> np.ndarray:
     return np.einsum("ni,ij->nij", s, np.eye(s.shape[-1], dtype=s.dtype)) - np.einsum("ni,nj->nij", s, s)
 
 
+def logsumexp_and_softmax(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(log Σ_j e^{z_j}, softmax(z))`` of each row of a 2-D array, from one shifted exponential
+    (the row maximum is subtracted first: the same values, no overflow; the loss ops use it too)."""
+    m = z.max(axis=1, keepdims=True)
+    e = np.exp(z - m)
+    total = e.sum(axis=1, keepdims=True)
+    return (m + np.log(total))[:, 0], e / total
+
+
 def softmax(a) -> Node:
-    """``s_i = e^{a_i} / Σ_j e^{a_j}`` over the last axis of a 2-D array (the row maximum is
-    subtracted first: the same value, no overflow)."""
+    """``s_i = e^{a_i} / Σ_j e^{a_j}`` over the rows of a 2-D array."""
     a = as_node(a)
     if a.value.ndim != 2:
         raise ValueError(f"softmax acts on the rows of a 2-D array. Received shape {a.shape} ({a.label})")
-    e = np.exp(a.value - a.value.max(axis=-1, keepdims=True))
-    out = e / e.sum(axis=-1, keepdims=True)
+    out = logsumexp_and_softmax(a.value)[1]
     # J is symmetric, so Jᵀḡ = J ḡ
     return Node(out, "softmax", (a,), vjp=lambda g: (np.einsum("nij,nj->ni", softmax_jacobian(out), g),))
 
@@ -215,8 +224,7 @@ def dropout(a, keep, rate: float) -> Node:
         raise ValueError(f"The dropout mask must have the input's shape {a.shape}. Received: keep.shape={keep.shape}")
     if keep.dtype.kind not in "biuf" or not np.all((keep == 0) | (keep == 1)):
         raise ValueError(f"The dropout mask must hold 0 (dropped) and 1 (kept) only. Received: keep={keep!r}")
-    if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, (int, float, np.floating)) or not 0.0 <= rate < 1.0:
-        raise ValueError(f"`rate` must be a number in [0, 1) for a mask to scale. Received: rate={rate!r}")
+    check_float("rate", rate, low=0.0, high=1.0, high_inclusive=False)  # rate 1 leaves nothing to scale
     scaled = keep.astype(a.value.dtype) * a.value.dtype.type(1.0 / (1.0 - rate))
     return Node(a.value * scaled, "dropout", (a,), vjp=lambda g: (g * scaled,), attrs={"rate": rate})
 

@@ -227,11 +227,11 @@ def test_errors_of_misuse_name_the_argument():
         v.backward(np.ones(3))
     with pytest.raises(ValueError, match=r"matmul needs 2-D arrays with matching inner sizes.*\(2, 3\).*\(2, 3\)"):
         v @ v
-    with pytest.raises(TypeError, match="`exponent` must be a real number"):
+    with pytest.raises(ValueError, match=r"`exponent` must be a float in \(-inf, inf\). Received: exponent=Node"):
         v ** v
     with pytest.raises(ValueError, match="A negative base has no real power 0.5"):
         graph.value(-4.0, "n") ** 0.5
-    with pytest.raises(ValueError, match="`base` of b \\*\\* node must be a positive number. Received: base=-2"):
+    with pytest.raises(ValueError, match=r"`base` must be a float in \(0.0, inf\). Received: base=-2"):
         (-2) ** v
     with pytest.raises(ValueError, match="must be a number or a rectangular array"):
         graph.value([[1, 2], [3]])
@@ -239,7 +239,7 @@ def test_errors_of_misuse_name_the_argument():
         v.backward(grad="ab")
     with pytest.raises(ValueError, match="The dropout mask must hold 0 \\(dropped\\) and 1 \\(kept\\) only"):
         graph.dropout(v, 2 * np.ones((2, 3)), 0.5)
-    with pytest.raises(ValueError, match="`rate` must be a number in"):
+    with pytest.raises(ValueError, match="`rate` must be a float in .* Received: rate='a'"):
         graph.dropout(v, np.ones((2, 3)), "a")
     with pytest.raises(ValueError, match=r"class id in \[0, classes\) per row.*y_true=array\(\[-1\.,  0\.\]\)"):
         graph_losses.sparse_categorical_crossentropy(np.array([-1, 0]), np.full((2, 3), 1 / 3))
@@ -249,7 +249,7 @@ def test_errors_of_misuse_name_the_argument():
         graph.value(1.0, "")
     with pytest.raises(ValueError, match=r"The dropout mask must have the input's shape \(2, 3\)"):
         graph.dropout(v, np.ones(3), 0.5)
-    with pytest.raises(ValueError, match=r"`rate` must be a number in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"`rate` must be a float in \[0.0, 1.0\). Received: rate=1.0"):
         graph.dropout(v, np.ones((2, 3)), 1.0)
     with pytest.raises(ValueError, match="the targets must have the predictions' shape"):
         graph_losses.mean_squared_error(np.ones((2, 2)), v)
