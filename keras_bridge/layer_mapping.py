@@ -102,6 +102,7 @@ def _activation_name_from_keras(fn, where: str) -> str:
 def layer_to_keras(layer: rlayers.Layer, dtype: str):
     """The Keras layer with the same configuration as the refnn ``layer`` (weights not copied)."""
     where = f"Layer {layer.name!r} ({type(layer).__name__})"
+    _refuse_diagonal_softmax(layer, where)
     if type(layer) is rlayers.Dense:
         return keras.layers.Dense(
             layer.units,
@@ -119,6 +120,18 @@ def layer_to_keras(layer: rlayers.Layer, dtype: str):
     if type(layer) is rlayers.Dropout:
         return keras.layers.Dropout(layer.rate, seed=layer.seed, name=layer.name, dtype=dtype)
     raise NotMappableError(f"{where} has no Keras counterpart in keras_bridge.")
+
+
+def _refuse_diagonal_softmax(layer, where: str) -> None:
+    """Keras's softmax always differentiates its full Jacobian: a twin would train differently."""
+    activation = getattr(layer, "activation", None)
+    if getattr(activation, "derivative", "jacobian") != "jacobian":
+        raise NotMappableError(
+            f"{where}: Softmax(derivative={activation.derivative!r}) backpropagates the textbook diagonal "
+            "f(1 − f) instead of the softmax's Jacobian diag(f) − f fᵀ; Keras always uses the Jacobian, so no Keras "
+            "model trains like this one. The switch is for showing its effect in refnn; use Softmax() (the "
+            "default) for a model to export or compare."
+        )
 
 
 def _check_defaults(klayer, where: str, **defaults) -> None:

@@ -163,8 +163,16 @@ _METRIC_CLASSES = {
     "BinaryAccuracy": "binary_accuracy",
     "MeanSquaredError": "mse",
     "MeanAbsoluteError": "mae",
+    "CategoricalCrossentropy": "categorical_crossentropy",
+    "BinaryCrossentropy": "binary_crossentropy",
+    "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
 }
-_METRIC_DEFAULTS = {"BinaryAccuracy": {"threshold": 0.5}}
+_METRIC_DEFAULTS = {
+    "BinaryAccuracy": {"threshold": 0.5},
+    "CategoricalCrossentropy": {"from_logits": False, "label_smoothing": 0.0, "axis": -1},
+    "BinaryCrossentropy": {"from_logits": False, "label_smoothing": 0.0},
+    "SparseCategoricalCrossentropy": {"from_logits": False, "axis": -1},
+}
 
 
 def _metric_object_from_keras(spec: dict):
@@ -209,7 +217,7 @@ def metrics_from_keras(metrics, set_aside: list | None = None) -> list:
         if set_aside is None:
             raise NotMappableError(
                 f"Keras metric {label!r} has no refnn counterpart; refnn computes 'accuracy', 'mse', 'mae', "
-                "the accuracies and their Keras metric classes."
+                "the accuracies, the crossentropies (of the probabilities) and their Keras metric classes."
             )
         set_aside.append(f"metric {label!r}: no refnn counterpart (not compared; it does not change training)")
     return out

@@ -19,6 +19,11 @@ Softmax's backward is the *full* Jacobian ``∂y_i/∂x_j = y_i(δ_ij − y_j)``
 terms and gives a qualitatively wrong gradient (e.g. x = [2, 1, 0.1], target 1: correct
 ``∂L/∂x = [0.659, −0.758, 0.099]``, diagonal-only ``[0, −0.758, 0]``).
 
+That shortcut is available as a switch, for teaching only: ``Softmax(derivative="diagonal")``
+backpropagates ``dx = dy ⊙ y ⊙ (1 − y)``. A model whose output is such a softmax does not fuse it
+with the crossentropy (the loss's gradient ``−y/p`` then really goes through the diagonal), and
+``keras_bridge`` refuses to export it: Keras always differentiates the full Jacobian.
+
 Softmax subtracts the row maximum before ``exp`` and sigmoid evaluates ``e^{−|x|}``, so neither
 overflows: logits of ±1000 give finite values and gradients.
 """
@@ -27,13 +32,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Activation", "Linear", "ReLU", "Sigmoid", "Tanh", "Softmax", "get", "ACTIVATIONS"]
+__all__ = ["Activation", "Linear", "ReLU", "Sigmoid", "Tanh", "Softmax", "get", "serialize", "ACTIVATIONS"]
 
 
 class Activation:
     """Base class: an activation is a pure function plus its vector–Jacobian product."""
 
     name: str = ""
+    #: whether a matching crossentropy may compute from this activation's logits (Keras's fusion)
+    fusable: bool = True
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -89,14 +96,35 @@ class Tanh(Activation):
 
 
 class Softmax(Activation):
+    """``y_i = e^{x_i} / Σ_j e^{x_j}`` on the last axis.
+
+    Args:
+        derivative: ``"jacobian"`` (default, what Keras computes): ``dx = y ⊙ (dy − Σ_j dy_j y_j)``,
+            the full Jacobian ``diag(y) − y yᵀ`` contracted with ``dy``; ``"diagonal"``: the
+            textbook shortcut ``dx = dy ⊙ y ⊙ (1 − y)``, which drops the ``−y_i y_j`` terms — wrong
+            as a derivative, offered so that a lesson can show what it does to training. A
+            diagonal softmax is never fused with the crossentropy and cannot be exported to Keras.
+    """
+
     name = "softmax"
+
+    def __init__(self, derivative: str = "jacobian"):
+        if derivative not in ("jacobian", "diagonal"):
+            raise ValueError(f'`derivative` must be "jacobian" or "diagonal". Received: derivative={derivative!r}')
+        self.derivative = derivative
+        self.fusable = derivative == "jacobian"
 
     def __call__(self, x):
         e = np.exp(x - x.max(axis=-1, keepdims=True))
         return e / e.sum(axis=-1, keepdims=True)
 
     def backward(self, x, y, dy):
+        if self.derivative == "diagonal":
+            return dy * y * (1 - y)
         return y * (dy - np.sum(dy * y, axis=-1, keepdims=True))
+
+    def __repr__(self) -> str:
+        return "Softmax()" if self.derivative == "jacobian" else f"Softmax(derivative={self.derivative!r})"
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {
@@ -104,14 +132,25 @@ ACTIVATIONS: dict[str, type[Activation]] = {
 }
 
 
+def serialize(activation: Activation):
+    """The activation as a layer config stores it: its name, or ``{"name", "config"}`` when it
+    has options (``Softmax(derivative="diagonal")``)."""
+    if isinstance(activation, Softmax) and activation.derivative != "jacobian":
+        return {"name": activation.name, "config": {"derivative": activation.derivative}}
+    return activation.name
+
+
 def get(identifier) -> Activation:
-    """Return the activation for a name (``"relu"``, ...), ``None`` (linear) or an instance."""
+    """Return the activation for a name (``"relu"``, ...), ``None`` (linear), an instance, or a
+    ``{"name", "config"}`` dict written by ``serialize``."""
     if identifier is None:
         return Linear()
     if isinstance(identifier, Activation):
         return identifier
     if isinstance(identifier, str) and identifier.lower() in ACTIVATIONS:
         return ACTIVATIONS[identifier.lower()]()
+    if isinstance(identifier, dict) and str(identifier.get("name", "")).lower() in ACTIVATIONS:
+        return ACTIVATIONS[identifier["name"].lower()](**identifier.get("config", {}))
     raise ValueError(
         f"Unknown activation. `activation` must be one of {sorted(ACTIVATIONS)} or None. "
         f"Received: activation={identifier!r}"

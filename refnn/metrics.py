@@ -4,12 +4,20 @@
 binary accuracy when the output has one unit (``y_true == [ŷ > 0.5]``), sparse categorical when
 the targets are class ids, categorical (``argmax y == argmax ŷ``) otherwise. ``"mse"`` and
 ``"mae"`` are the mean squared and absolute errors.
+
+``"categorical_crossentropy"``, ``"binary_crossentropy"`` and ``"sparse_categorical_crossentropy"``
+are the crossentropy of the predictions alone — Keras's metrics of those names: computed on the
+model's outputs (the probabilities, clipped to ``[ε, 1 − ε]`` with ε = 1e-7 as Keras clips them),
+with no L1/L2 penalty. Beside a regularised loss they say how well the model fits the data: the
+penalised ``val_loss`` of an L2 run is larger than its data term, and a student comparing it with
+an unregularised run's ``val_loss`` compares different quantities.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from refnn import losses as losses_module
 from refnn.utils.validation import check_choice
 
 __all__ = ["Metric", "get"]
@@ -56,6 +64,22 @@ def mean_absolute_error(y_true, y_pred):
     return np.mean(np.abs(y_pred - y_true), axis=-1)
 
 
+def _crossentropy_metric(loss_class):
+    """The per-sample crossentropy of the probabilities (``reduction="none"``, no penalty)."""
+    loss = loss_class(reduction="none")
+
+    def crossentropy(y_true, y_pred):
+        return loss(y_true, y_pred)
+
+    crossentropy.__name__ = loss.name
+    return crossentropy
+
+
+categorical_crossentropy = _crossentropy_metric(losses_module.CategoricalCrossentropy)
+binary_crossentropy = _crossentropy_metric(losses_module.BinaryCrossentropy)
+sparse_categorical_crossentropy = _crossentropy_metric(losses_module.SparseCategoricalCrossentropy)
+
+
 class Metric:
     """A named per-sample function, averaged (sample-weighted) over an epoch.
 
@@ -86,6 +110,9 @@ _BY_NAME = {
     "mean_squared_error": mean_squared_error,
     "mae": mean_absolute_error,
     "mean_absolute_error": mean_absolute_error,
+    "categorical_crossentropy": categorical_crossentropy,
+    "binary_crossentropy": binary_crossentropy,
+    "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
 }
 
 _ACCURACIES = (accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy)

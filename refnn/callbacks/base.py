@@ -11,8 +11,12 @@ class Callback:
     Hooks (epochs and batches are 0-based): ``on_train_begin(logs)``,
     ``on_epoch_begin(epoch, logs)``, ``on_train_batch_begin(batch, logs)``,
     ``on_train_batch_end(batch, logs)``, ``on_epoch_end(epoch, logs)``, ``on_train_end(logs)``.
-    A callback stops training by setting ``model.stop_training = True``.
+    A callback stops training by setting ``model.stop_training = True``; ``stop_reason`` is the
+    reason ``fit`` then records in ``History.stop_reason`` (``"callback"`` when it is ``None``).
     """
+
+    #: what ``History.stop_reason`` says when this callback stops training
+    stop_reason: str | None = None
 
     def __init__(self):
         self.model = None
@@ -45,13 +49,16 @@ def _overrides(cb: Callback, *names: str) -> bool:
 
 
 class CallbackList:
-    """Calls each hook on every callback, in order.
+    """Calls each hook on every callback, in order, and remembers which callback stopped
+    training (``stopped_by``: the first to set ``model.stop_training``).
 
     Batch hooks run once per step, so only the callbacks that override them are called there.
     """
 
     def __init__(self, callbacks, model, params: dict):
         self.callbacks = list(callbacks)
+        self.model = model
+        self.stopped_by: Callback | None = None
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError(
@@ -60,36 +67,36 @@ class CallbackList:
                 )
             cb.set_model(model)
             cb.set_params(params)
-        self._batch_begin = [cb.on_train_batch_begin for cb in self.callbacks
-                             if _overrides(cb, "on_train_batch_begin", "on_batch_begin")]
-        self._batch_end = [cb.on_train_batch_end for cb in self.callbacks
-                           if _overrides(cb, "on_train_batch_end", "on_batch_end")]
+        self._batch_begin = [cb for cb in self.callbacks if _overrides(cb, "on_train_batch_begin", "on_batch_begin")]
+        self._batch_end = [cb for cb in self.callbacks if _overrides(cb, "on_train_batch_end", "on_batch_end")]
 
     @property
     def wants_batch_logs(self) -> bool:
         """Whether any callback reads the running per-batch logs."""
         return bool(self._batch_end)
 
+    def _call(self, callbacks, hook: str, *args) -> None:
+        for cb in callbacks:
+            running = not getattr(self.model, "stop_training", False)
+            getattr(cb, hook)(*args)
+            if running and self.stopped_by is None and getattr(self.model, "stop_training", False):
+                self.stopped_by = cb
+
     def on_train_begin(self, logs=None):
-        for cb in self.callbacks:
-            cb.on_train_begin(logs)
+        self.stopped_by = None
+        self._call(self.callbacks, "on_train_begin", logs)
 
     def on_train_end(self, logs=None):
-        for cb in self.callbacks:
-            cb.on_train_end(logs)
+        self._call(self.callbacks, "on_train_end", logs)
 
     def on_epoch_begin(self, epoch, logs=None):
-        for cb in self.callbacks:
-            cb.on_epoch_begin(epoch, logs)
+        self._call(self.callbacks, "on_epoch_begin", epoch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        for cb in self.callbacks:
-            cb.on_epoch_end(epoch, logs)
+        self._call(self.callbacks, "on_epoch_end", epoch, logs)
 
     def on_train_batch_begin(self, batch, logs=None):
-        for hook in self._batch_begin:
-            hook(batch, logs)
+        self._call(self._batch_begin, "on_train_batch_begin", batch, logs)
 
     def on_train_batch_end(self, batch, logs=None):
-        for hook in self._batch_end:
-            hook(batch, logs)
+        self._call(self._batch_end, "on_train_batch_end", batch, logs)

@@ -65,6 +65,8 @@ class EarlyStopping(Callback):
         best, best_epoch, best_weights, wait: the state described above.
     """
 
+    stop_reason = "early stopping"
+
     def __init__(self, monitor: str = "val_loss", min_delta: float = 0, patience: int = 0,
                  verbose: int = 0, mode: str = "auto", baseline: float | None = None,
                  restore_best_weights: bool = False, start_from_epoch: int = 0,

@@ -25,6 +25,8 @@ class TerminateOnNaN(Callback):
         terminated_batch: ``(epoch, batch)`` of the first non-finite loss, or ``None``.
     """
 
+    stop_reason = "non-finite"
+
     def __init__(self, raise_error: bool = False):
         super().__init__()
         self.raise_error = check_bool("raise_error", raise_error)

@@ -31,6 +31,8 @@ class TimeLimit(Callback):
         elapsed: seconds elapsed at the last check.
     """
 
+    stop_reason = "time"
+
     def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic):
         super().__init__()
         self.seconds = check_float("seconds", seconds, low=0.0, low_inclusive=False)

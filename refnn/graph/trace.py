@@ -96,7 +96,7 @@ class _Builder:
             if isinstance(layer, Dense):
                 h, z = self._dense(layer, h)
             elif isinstance(layer, Activation):
-                z, h = h, self._activation(layer.activation.name, h, f"{layer.name}/Y")
+                z, h = h, self._activation(_activation_name(layer), h, f"{layer.name}/Y")
             elif isinstance(layer, Dropout):
                 z, h = h, self._dropout(layer, h)
             else:
@@ -118,7 +118,7 @@ class _Builder:
             z = ops.add(z, self._parameter(layer, "bias")).named(f"{layer.name}/Z")
         else:
             self.aliases[f"{layer.name}/Z"] = z
-        return self._activation(layer.activation.name, z, f"{layer.name}/Y"), z
+        return self._activation(_activation_name(layer), z, f"{layer.name}/Y"), z
 
     def _activation(self, name: str, h: Node, label: str) -> Node:
         if name not in _ACTIVATION_OPS and name != "linear":
@@ -203,3 +203,11 @@ def _per_sample_loss(loss, targets: Node, prediction: Node, from_logits: bool) -
         if type(loss) is cls:
             return build()
     raise TypeError(f"graph.trace knows refnn's built-in losses; the model's loss is {type(loss).__name__}.")
+
+
+def _activation_name(layer) -> str:
+    """The layer's activation by name; the graph differentiates softmax by its Jacobian only."""
+    if getattr(layer.activation, "derivative", "jacobian") != "jacobian":
+        raise TypeError(f"graph.trace differentiates softmax by its Jacobian; {layer.name!r} uses "
+                        f"{layer.activation!r}, whose diagonal shortcut is not a derivative of the graph's ops.")
+    return layer.activation.name

@@ -44,7 +44,8 @@ class Activation(Layer):
         return self.activation.backward(self._x[:, None, :], self._y[:, None, :], sensitivities)
 
     def get_config(self):
-        return {"name": self.name, "activation": self.activation.name}
+        return {"name": self.name, "activation": activations.serialize(self.activation)}
 
     def __repr__(self):
-        return f"Activation({self.activation.name!r})"
+        shown = activations.serialize(self.activation)
+        return f"Activation({shown!r})" if isinstance(shown, str) else f"Activation({self.activation!r})"

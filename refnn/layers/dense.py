@@ -152,7 +152,7 @@ class Dense(Layer):
         return {
             "name": self.name,
             "units": self.units,
-            "activation": self.activation.name,
+            "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
             "kernel_initializer": self.kernel_initializer,
             "bias_initializer": self.bias_initializer,
@@ -161,5 +161,8 @@ class Dense(Layer):
         }
 
     def __repr__(self):
-        act = "" if self.activation.name == "linear" else f", activation={self.activation.name!r}"
-        return f"Dense({self.units}{act})"
+        shown = activations.serialize(self.activation)
+        if shown == "linear":
+            return f"Dense({self.units})"
+        shown = repr(shown) if isinstance(shown, str) else repr(self.activation)
+        return f"Dense({self.units}, activation={shown})"

@@ -248,7 +248,7 @@ class Sequential(Trainer, Persistence):
             return None
         layer = self.layers[i]
         activation = getattr(layer, "activation", None)
-        if activation is None or activation.name != self.loss.fused_activation:
+        if activation is None or activation.name != self.loss.fused_activation or not activation.fusable:
             return None
         return i if hasattr(layer, "backward_from_logits") else None
 

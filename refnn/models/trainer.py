@@ -120,6 +120,8 @@ class Trainer:
         * ``history["loss"]`` is the size-weighted mean of the batch losses (weights before each
           update, regularisation included); ``val_*`` are computed with the end-of-epoch weights.
         * Calling ``fit`` again continues from the current weights and optimizer state.
+        * ``history.record`` is the training record (learning rate, gradient norm, seconds,
+          validation failures, μ) and ``history.stop_reason`` why the loop ended (see ``History``).
 
         Returns:
             the ``History`` (also ``model.history``).
@@ -148,9 +150,20 @@ class Trainer:
             callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
+        self.history.stop_reason = self._stop_reason(callback_list)
         callback_list.on_train_end({})
         self._warn_if_diverged()
         return self.history
+
+    def _stop_reason(self, callback_list: CallbackList) -> str:
+        """Why the loop ended (``History.stop_reason``): the stopping callback's reason, the
+        full-batch optimizer's own stop, or ``"epochs"``."""
+        if not self.stop_training:
+            return "epochs"
+        if callback_list.stopped_by is not None:
+            return callback_list.stopped_by.stop_reason or "callback"
+        own = getattr(self.optimizer, "stop_reason", None)  # Levenberg–Marquardt
+        return {"min_grad": "minimum gradient", "mu_max": "maximum mu"}.get(own, "callback")
 
     def _training_and_validation(self, x, y, validation_split, validation_data):
         """``(x_train, y_train, (x_val, y_val) or None)`` from the two ways of asking for it."""

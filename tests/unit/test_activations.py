@@ -87,3 +87,57 @@ def test_relu_gradient_at_zero_is_zero():
 def test_unknown_activation_names_the_argument():
     with pytest.raises(ValueError, match=r"`activation` must be one of .* Received: activation='swishy'"):
         activations.get("swishy")
+
+
+# ---- the notes' diagonal softmax derivative, as a switch ------------------------------------------
+def test_diagonal_softmax_backward_is_f_times_one_minus_f():
+    from refnn.activations import Softmax
+
+    z = np.array([[2.0, 1.0, 0.1]])
+    exact, diagonal = Softmax(), Softmax(derivative="diagonal")
+    y = exact(z)
+    dy = np.array([[0.0, -1.0 / y[0, 1], 0.0]])  # ∂(−log y_1)/∂y, target class 1
+    np.testing.assert_allclose(diagonal.backward(z, y, dy), dy * y * (1 - y), rtol=0)
+    np.testing.assert_allclose(exact.backward(z, y, dy), y - np.array([[0.0, 1.0, 0.0]]), rtol=1e-14)
+    np.testing.assert_allclose(diagonal.backward(z, y, dy), [[0.0, -(1 - y[0, 1]), 0.0]], rtol=1e-14)
+    with pytest.raises(ValueError, match=r'`derivative` must be "jacobian" or "diagonal". Received: derivative=\'full\''):
+        Softmax(derivative="full")
+
+
+def test_a_diagonal_softmax_model_is_not_fused_and_trains_on_the_diagonal():
+    import refnn
+    from refnn import layers
+    from refnn.activations import Softmax
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((20, 4)), np.eye(3)[rng.integers(0, 3, 20)]
+    model = refnn.Sequential([layers.Dense(5, activation="tanh"), layers.Dense(3, activation=Softmax("diagonal"))],
+                             input_dim=4, seed=0)
+    model.compile("sgd", "categorical_crossentropy")
+    assert model._fused_layer(training=True) is None
+    _, grads = model.loss_and_gradients(x, y)
+    p = model.predict(x)
+    # Keras's crossentropy of probabilities renormalises (q = p / Σp), so ∂ℓ/∂p = −y/p + 1 on the
+    # simplex; the Jacobian would cancel the +1 (its rows sum to 0), the diagonal does not
+    dz = ((-y / p + 1) / len(x)) * p * (1 - p)
+    np.testing.assert_allclose(grads["dense_1/bias"], dz.sum(axis=0), rtol=1e-12)
+    exact = refnn.Sequential([layers.Dense(5, activation="tanh"), layers.Dense(3, activation="softmax")],
+                             input_dim=4, seed=0)
+    exact.compile("sgd", "categorical_crossentropy")
+    np.testing.assert_allclose(exact.loss_and_gradients(x, y)[1]["dense_1/bias"], (p - y).mean(axis=0), rtol=1e-12)
+
+
+def test_a_diagonal_softmax_survives_save_and_load_and_the_graph_refuses_it(tmp_path):
+    import refnn
+    from refnn import layers
+    from refnn.activations import Softmax
+
+    model = refnn.Sequential([layers.Dense(3, activation=Softmax(derivative="diagonal"))], input_dim=2, seed=0)
+    model.compile("sgd", "categorical_crossentropy")
+    assert repr(model.layers[0]) == "Dense(3, activation=Softmax(derivative='diagonal'))"
+    model.save(tmp_path / "m.refnn")
+    loaded = refnn.load_model(tmp_path / "m.refnn")
+    assert loaded.layers[0].activation.derivative == "diagonal"
+    assert loaded._fused_layer(training=True) is None
+    with pytest.raises(TypeError, match="graph.trace differentiates softmax by its Jacobian"):
+        refnn.graph.trace(model, np.ones((1, 2)), np.array([[1.0, 0.0, 0.0]]))
