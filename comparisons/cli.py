@@ -1,7 +1,9 @@
 """``refnn-compare``: refnn and Keras side by side — a report with tables, plots and a summary.
 
-With no command it runs every study on scikit-learn's bundled data (nothing is downloaded) and
-writes ``reports/latest/index.html``, ``report.md``, ``report.json`` and the PNG plots:
+With no command it runs every lesson (``comparisons.lessons``: concepts first, refnn and Keras on
+the same axes) and then every study, the parity evidence, on scikit-learn's bundled data (nothing
+is downloaded), and writes ``reports/latest/index.html`` (self-contained: figures embedded),
+``report.md``, ``report.json`` and the SVG figures:
 
 ============ =================================================================================
 command      study
@@ -19,9 +21,12 @@ validate     a Keras user's model and data: ``refnn-compare validate model.keras
 lesson       a worked lesson, e.g. ``refnn-compare lesson backprop`` (``comparisons.lessons``)
 check        a student's lab file against refnn, finite differences and TensorFlow:
              ``refnn-compare check my_dense.py`` (``comparisons.labs``)
+notebooks    each lesson as a Jupyter notebook: ``refnn-compare notebooks --out DIR``
+             (``comparisons.notebooks``)
 ============ =================================================================================
 
-Options (every command but ``bench``, ``validate``, ``lesson`` and ``check``, which have their own):
+Options (every command but ``bench``, ``validate``, ``lesson``, ``check`` and ``notebooks``, which have
+their own):
 ``--out DIR`` (default ``reports/latest``), ``--quick`` (fewer seeds, epochs and configurations: a
 smoke run), ``--seed N``.
 
@@ -84,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
                                   "(options: refnn-compare lesson --help)", add_help=False)
     sub.add_parser("check", help="check a student's lab file against refnn, finite differences and TensorFlow "
                                  "(options: refnn-compare check --help)", add_help=False)
+    sub.add_parser("notebooks", help="write each lesson as a Jupyter notebook, refnn cell then Keras cell "
+                                     "(options: refnn-compare notebooks --help)", add_help=False)
     return parser
 
 
@@ -93,6 +100,7 @@ _OWN_PARSERS = {
     "validate": "comparisons.validate",
     "lesson": "comparisons.lessons",
     "check": "comparisons.labs.check",
+    "notebooks": "comparisons.notebooks",
 }
 
 
@@ -120,18 +128,27 @@ def run(argv=None, stream=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from comparisons import report as rep
 
+    from comparisons.lessons import REPORT_LESSONS, runner
+
     names = [args.command] if args.command else list(STUDIES)
+    lessons = [] if args.command else list(REPORT_LESSONS)
     out_dir = os.path.abspath(args.out)
-    stream.write(f"refnn-compare: {', '.join(names)}{' (quick)' if args.quick else ''} → {out_dir}\n")
+    stream.write(f"refnn-compare: {', '.join(lessons + names)}{' (quick)' if args.quick else ''} → {out_dir}\n")
     stream.flush()
     progress = rep.Progress(sys.stderr)
     start = time.perf_counter()
     sections = []
+    for name in lessons:
+        progress.start(name, 1)
+        sections.append(runner.lesson_section(importlib.import_module(REPORT_LESSONS[name]), args.quick, args.seed))
+        progress.finish()
     for name in names:
         module = importlib.import_module(STUDIES[name][0])
         sections.append(module.run(quick=args.quick, seed=args.seed, progress=progress))
     elapsed = time.perf_counter() - start
-    report = rep.Report("refnn vs Keras: side-by-side comparisons", sections, meta={
+    title = "refnn and Keras side by side: lessons, and the parity evidence" if lessons else \
+        "refnn vs Keras: side-by-side comparisons"
+    report = rep.Report(title, sections, meta={
         "command": "refnn-compare " + " ".join(sys.argv[1:] if argv is None else argv),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "mode": "quick" if args.quick else "full",

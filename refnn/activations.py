@@ -21,8 +21,11 @@ terms and gives a qualitatively wrong gradient (e.g. x = [2, 1, 0.1], target 1: 
 
 That shortcut is available as a switch, for teaching only: ``Softmax(derivative="diagonal")``
 backpropagates ``dx = dy ⊙ y ⊙ (1 − y)``. A model whose output is such a softmax does not fuse it
-with the crossentropy (the loss's gradient ``−y/p`` then really goes through the diagonal), and
-``keras_bridge`` refuses to export it: Keras always differentiates the full Jacobian.
+with the crossentropy: the loss's gradient ``∂L/∂p`` goes through the diagonal. refnn's
+``CategoricalCrossentropy``, like Keras's, renormalises ``p/Σp`` first, so ``∂L/∂p = −y/p + 1``;
+the full Jacobian cancels the ``+1`` (its rows sum to 0), the diagonal does not: its ``dz`` is
+``y_j(1 − y_j)`` for each other class and ``−(1 − y_t)²`` for the true class ``t``. ``keras_bridge`` refuses to export
+such a model: Keras always differentiates the full Jacobian.
 
 Softmax subtracts the row maximum before ``exp`` and sigmoid evaluates ``e^{−|x|}``, so neither
 overflows: logits of ±1000 give finite values and gradients.
@@ -103,7 +106,9 @@ class Softmax(Activation):
             the full Jacobian ``diag(y) − y yᵀ`` contracted with ``dy``; ``"diagonal"``: the
             textbook shortcut ``dx = dy ⊙ y ⊙ (1 − y)``, which drops the ``−y_i y_j`` terms — wrong
             as a derivative, offered so that a lesson can show what it does to training. A
-            diagonal softmax is never fused with the crossentropy and cannot be exported to Keras.
+            diagonal softmax is never fused with the crossentropy (whose probability gradient,
+            ``−y/p + 1`` after Keras's renormalisation, then goes through the diagonal) and
+            cannot be exported to Keras.
     """
 
     name = "softmax"

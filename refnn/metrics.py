@@ -6,11 +6,14 @@ the targets are class ids, categorical (``argmax y == argmax ŷ``) otherwise. ``
 ``"mae"`` are the mean squared and absolute errors.
 
 ``"categorical_crossentropy"``, ``"binary_crossentropy"`` and ``"sparse_categorical_crossentropy"``
-are the crossentropy of the predictions alone — Keras's metrics of those names: computed on the
-model's outputs (the probabilities, clipped to ``[ε, 1 − ε]`` with ε = 1e-7 as Keras clips them),
-with no L1/L2 penalty. Beside a regularised loss they say how well the model fits the data: the
-penalised ``val_loss`` of an L2 run is larger than its data term, and a student comparing it with
-an unregularised run's ``val_loss`` compares different quantities.
+are the crossentropy of the predictions alone — Keras's metrics of those names, with no L1/L2
+penalty. Like the loss, they are computed from the logits when the model's output is the matching
+activation (softmax, sigmoid) — Keras's TensorFlow backend recognises the op that produced the
+predictions and takes its input — and from the probabilities, clipped to ``[ε, 1 − ε]`` with
+ε = 1e-7, otherwise (``Sequential`` decides; called directly, a metric sees the probabilities).
+Beside a regularised loss they say how well the model fits the data: the penalised ``val_loss`` of
+an L2 run is larger than its data term, and a student comparing it with an unregularised run's
+``val_loss`` compares different quantities.
 """
 
 from __future__ import annotations
@@ -65,13 +68,17 @@ def mean_absolute_error(y_true, y_pred):
 
 
 def _crossentropy_metric(loss_class):
-    """The per-sample crossentropy of the probabilities (``reduction="none"``, no penalty)."""
-    loss = loss_class(reduction="none")
+    """The per-sample crossentropy (``reduction="none"``, no penalty) of the probabilities, or of
+    the logits with ``from_logits=True``; ``fused_activation`` names the activation whose logits
+    it takes."""
+    of_probabilities = loss_class(reduction="none")
+    of_logits = loss_class(from_logits=True, reduction="none")
 
-    def crossentropy(y_true, y_pred):
-        return loss(y_true, y_pred)
+    def crossentropy(y_true, y_pred, from_logits=False):
+        return (of_logits if from_logits else of_probabilities)(y_true, y_pred)
 
-    crossentropy.__name__ = loss.name
+    crossentropy.__name__ = of_probabilities.name
+    crossentropy.fused_activation = loss_class.fused_activation
     return crossentropy
 
 
@@ -93,8 +100,14 @@ class Metric:
         self.fn = fn
         self.direction = direction
 
-    def __call__(self, y_true, y_pred) -> np.ndarray:
-        return self.fn(y_true, y_pred)
+    @property
+    def fused_activation(self) -> str | None:
+        """The output activation whose logits this metric computes from (the crossentropies)."""
+        return getattr(self.fn, "fused_activation", None)
+
+    def __call__(self, y_true, y_pred, from_logits: bool = False) -> np.ndarray:
+        """Per-sample values; ``from_logits=True`` (a crossentropy only): ``y_pred`` are logits."""
+        return self.fn(y_true, y_pred, from_logits=True) if from_logits else self.fn(y_true, y_pred)
 
     def __repr__(self):
         return f"Metric({self.name!r})"

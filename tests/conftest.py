@@ -1,11 +1,19 @@
-"""Shared test helpers: the named comparison that reports the first disagreement.
+"""Shared test helpers: the named comparison that reports the first disagreement, and the
+session's quick report.
 
 The tolerance contract and the relative error live in the library (``refnn.utils.tolerance``,
 ``docs/tolerances.md``); the tests import them from there.
+
+``quick_report``: ``refnn-compare --quick`` run once per test session — every lesson, then every
+parity study — shared by the tests of the report (``tests/keras/test_comparisons.py``), of the
+lessons and of the page in a browser (``tests/browser``). It needs TensorFlow, so it is imported
+only by the tests that ask for it (``tests/unit`` runs with NumPy alone).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 
@@ -71,3 +79,17 @@ def _compare_in_order(mine, theirs, rtol, what, errors, previous):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="session")
+def quick_report(tmp_path_factory):
+    """``{"report", "out", "stdout", "stderr", "sections": {key: Section}}`` of one quick run."""
+    pytest.importorskip("tensorflow", reason="the report computes the Keras side live: TensorFlow is needed")
+    from comparisons import cli
+
+    out = tmp_path_factory.mktemp("report")
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        report = cli.run(["--quick", "--out", str(out)], stream=stdout)
+    return {"report": report, "out": out, "stdout": stdout.getvalue(), "stderr": stderr.getvalue(),
+            "sections": {s.key: s for s in report.sections}}

@@ -6,19 +6,25 @@ problem) — gathered in a ``Section``; the ``Report`` is the list of sections."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
-__all__ = ["Series", "Panel", "Plot", "Table", "Heading", "Check", "Difference", "Finding", "Section",
-           "Report", "KERAS", "PORT", "SELF", "CHECK_KINDS"]
+__all__ = ["Series", "Panel", "Plot", "Figure", "Svg", "Formula", "Table", "Heading", "Check", "Difference", "Finding",
+           "Section", "Report", "KERAS", "PORT", "SELF", "CHECK_KINDS", "LESSON", "EVIDENCE"]
 
 
 @dataclass
 class Series:
-    """One curve (or one group of bars): ``style`` is a matplotlib format string (``"o--"``)."""
+    """One curve (or one group of bars): ``style`` is a matplotlib format string (``"o--"``).
+
+    The lessons draw refnn solid (``"-"``) and Keras dotted (``":"``) in one ``color``, so that a
+    pair of curves reads as one run in two frameworks.
+    """
 
     label: str
     x: list
     y: list
     style: str = "-"
+    color: str | None = None
 
 
 @dataclass
@@ -34,15 +40,46 @@ class Panel:
     yscale: str = "linear"
     kind: str = "line"
     hlines: list[tuple[float, str]] = field(default_factory=list)
+    #: vertical markers ``(x, label)``, e.g. the best epoch of early stopping
+    vlines: list[tuple[float, str]] = field(default_factory=list)
 
 
 @dataclass
 class Plot:
-    """A figure of one or more panels side by side, saved as ``<name>.png``."""
+    """A figure of one or more panels side by side, saved as ``<name>.svg`` (and embedded in the
+    page)."""
 
     name: str
     caption: str
     panels: list[Panel]
+
+
+@dataclass
+class Figure:
+    """A figure drawn by ``draw(fig)`` on a ``matplotlib.figure.Figure`` of ``size`` inches —
+    for what ``Panel`` cannot say (contours, heatmaps, histograms). Saved as ``<name>.svg``."""
+
+    name: str
+    caption: str
+    draw: Callable
+    size: tuple[float, float] = (10.0, 4.0)
+
+
+@dataclass
+class Svg:
+    """A picture already drawn as SVG text (e.g. ``refnn.graph``'s computation graphs); saved as
+    ``<name>.svg`` and embedded in the page like the figures."""
+
+    name: str
+    caption: str
+    svg: str
+
+
+@dataclass
+class Formula:
+    """A displayed equation, in plain Unicode (``W ← W − η ∂E/∂W``), set apart from the text."""
+
+    text: str
 
 
 @dataclass
@@ -106,10 +143,15 @@ class Finding:
     published: str
 
 
+#: what a ``Section`` is: a lesson (concepts first in the page) or parity evidence (the appendix)
+LESSON = "lesson"
+EVIDENCE = "evidence"
+
+
 @dataclass
 class Section:
     """One study's output. ``data`` holds its raw numbers (JSON-serialisable, for tests and
-    ``report.json``)."""
+    ``report.json``); ``part`` is ``LESSON`` or ``EVIDENCE``."""
 
     key: str
     title: str
@@ -119,13 +161,15 @@ class Section:
     findings: list[Finding] = field(default_factory=list)
     data: dict = field(default_factory=dict)
     seconds: float = 0.0
+    part: str = EVIDENCE
 
     def add(self, *blocks) -> None:
         self.blocks.extend(blocks)
 
     @property
-    def plots(self) -> list[Plot]:
-        return [b for b in self.blocks if isinstance(b, Plot)]
+    def plots(self) -> list[Plot | Figure | Svg]:
+        """The section's pictures: ``Plot``, ``Figure`` and ``Svg`` alike."""
+        return [b for b in self.blocks if isinstance(b, (Plot, Figure, Svg))]
 
 
 @dataclass

@@ -1,36 +1,46 @@
-"""The report as one HTML page (``index.html``): inline CSS, no script, no network."""
+"""The report as one self-contained HTML page (``index.html``): inline CSS, figures embedded as SVG
+data, no script, nothing fetched — it can be mailed, or opened from a USB stick in a lecture hall.
+
+With lessons in the report the page is concepts first: the lessons (each a formula, a sentence,
+the figure, the numbers), then an appendix with the parity evidence, its summary line on top.
+"""
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 
-from comparisons.report.blocks import Heading, Plot, Report, Table
-from comparisons.report.summary import summary_tables
+from comparisons.report.blocks import EVIDENCE, LESSON, Figure, Formula, Heading, Plot, Report, Section, Svg, Table
+from comparisons.report.summary import summary_line, summary_tables
 
 __all__ = ["html_page", "CSS", "inline_markup"]
 
 
 CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1100px;margin:2em auto;
-padding:0 1em;color:#222;line-height:1.45}
-h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1180px;margin:2em auto;
+padding:0 1em;color:#222;line-height:1.5;font-size:17px}
+h1{font-size:1.7em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
 h3{margin-top:1.6em}
-table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:.88em}
+table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:.9em;display:block;max-width:100%;overflow-x:auto}
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}
 th{background:#f2f2f2}caption{caption-side:top;text-align:left;font-style:italic;padding:.3em 0}
 td.pass{color:#176f2c;font-weight:600}td.FAIL{color:#b00020;font-weight:700}
 td.not-run{color:#777}code{background:#f4f4f4;padding:0 .2em;border-radius:3px}
-figure{margin:1em 0}figure img{max-width:100%;border:1px solid #eee}
-figcaption{font-size:.88em;color:#444}.meta{color:#555;font-size:.9em}
+figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{font-size:.9em;color:#444}.meta{color:#555;font-size:.9em}
+p.formula{font-family:'STIX Two Math','Cambria Math','DejaVu Serif',serif;font-size:1.15em;
+background:#f7f9fc;border-left:4px solid #1f5fbf;padding:.45em .8em;margin:.8em 0;white-space:pre-wrap}
+p.parity{font-weight:600}nav ol{columns:2}
 """
 
 
 def inline_markup(text: str) -> str:
-    """Escape, then ``code`` and **bold**."""
+    """Escape, then ``code``, **bold** and *emphasis* (no Markdown asterisk reaches the page)."""
     out = html.escape(str(text))
     out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
-    return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", out)
+    out = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", out)
+    return re.sub(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])", r"<em>\1</em>", out)
 
 
 def _html_table(table: Table) -> str:
@@ -46,27 +56,73 @@ def _html_table(table: Table) -> str:
     return f"<table>{caption}<thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def html_page(report: Report) -> str:
-    """The report as one HTML page; plots are ``<img>`` of the PNGs written next to it."""
-    parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{inline_markup(report.title)}"
-             f"</title><style>{CSS}</style></head><body>", f"<h1>{inline_markup(report.title)}</h1>",
+def _figure(block: Plot | Figure | Svg, figures: dict[str, bytes] | None) -> str:
+    alt = html.escape(block.caption)
+    if figures is not None and block.name in figures:
+        data = base64.b64encode(figures[block.name]).decode("ascii")
+        src = f"data:image/svg+xml;base64,{data}"
+    else:
+        src = html.escape(block.name) + ".svg"
+    return (f'<figure id="fig-{html.escape(block.name)}"><img src="{src}" alt="{alt}">'
+            f"<figcaption>{inline_markup(block.caption)}</figcaption></figure>")
+
+
+def _section(section: Section, figures) -> list[str]:
+    parts = [f'<section id="{section.key}"><h2>{inline_markup(section.title)}</h2>'
+             f'<p class="meta">{section.seconds:.1f} s</p>']
+    for block in section.blocks:
+        if isinstance(block, Heading):
+            parts.append(f"<h3>{inline_markup(block.text)}</h3>")
+        elif isinstance(block, Formula):
+            parts.append(f'<p class="formula">{html.escape(block.text)}</p>')
+        elif isinstance(block, Table):
+            parts.append(_html_table(block))
+        elif isinstance(block, (Plot, Figure, Svg)):
+            parts.append(_figure(block, figures))
+        else:
+            parts.append(f"<p>{inline_markup(block)}</p>")
+    parts.append("</section>")
+    return parts
+
+
+def _contents(lessons: list[Section], evidence: list[Section]) -> str:
+    items = [f'<li><a href="#{s.key}">{inline_markup(s.title)}</a></li>' for s in lessons]
+    if evidence:
+        items.append('<li><a href="#appendix">Appendix: parity evidence</a> — '
+                     + ", ".join(f'<a href="#{s.key}">{inline_markup(s.title)}</a>' for s in evidence) + "</li>")
+    return "<nav><h2>Contents</h2><ol>" + "".join(items) + "</ol></nav>"
+
+
+def html_page(report: Report, figures: dict[str, bytes] | None = None) -> str:
+    """The report as one HTML page. ``figures`` (name → SVG bytes) are embedded; without them the
+    page links ``<name>.svg`` next to it."""
+    parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+             f"<title>{inline_markup(report.title)}</title><style>{CSS}</style></head><body>",
+             f"<h1>{inline_markup(report.title)}</h1>",
              '<ul class="meta">' + "".join(f"<li>{inline_markup(k)}: {inline_markup(v)}</li>"
-                                           for k, v in report.meta.items()) + "</ul>", "<h2>Summary</h2>"]
-    parts += [_html_table(t) for t in summary_tables(report)]
-    parts.append("<p>Studies: " + ", ".join(f'<a href="#{s.key}">{inline_markup(s.title)}</a>'
-                                             for s in report.sections) + "</p>")
-    for section in report.sections:
-        parts.append(f'<h2 id="{section.key}">{inline_markup(section.title)}</h2>'
-                     f'<p class="meta">{section.seconds:.1f} s</p>')
-        for block in section.blocks:
-            if isinstance(block, Heading):
-                parts.append(f"<h3>{inline_markup(block.text)}</h3>")
-            elif isinstance(block, Table):
-                parts.append(_html_table(block))
-            elif isinstance(block, Plot):
-                parts.append(f'<figure><img src="{html.escape(block.name)}.png" alt="{html.escape(block.caption)}">'
-                             f"<figcaption>{inline_markup(block.caption)}</figcaption></figure>")
-            else:
-                parts.append(f"<p>{inline_markup(block)}</p>")
+                                           for k, v in report.meta.items()) + "</ul>"]
+    lessons = [s for s in report.sections if s.part == LESSON]
+    evidence = [s for s in report.sections if s.part == EVIDENCE]
+    line = summary_line(report)
+    if lessons:
+        if line:
+            parts.append(f'<p class="parity">Parity with Keras: {inline_markup(line)} '
+                         f'The evidence is in the <a href="#appendix">appendix</a>.</p>')
+        parts.append(_contents(lessons, evidence))
+        for section in lessons:
+            parts += _section(section, figures)
+        if evidence:
+            parts.append('<h2 id="appendix">Appendix: parity evidence</h2>')
+            if line:
+                parts.append(f'<p class="parity">{inline_markup(line)}</p>')
+    else:
+        parts.append("<h2>Summary</h2>")
+    if evidence or not lessons:
+        parts += [_html_table(t) for t in summary_tables(report)]
+        parts.append("<p>Studies: " + ", ".join(f'<a href="#{s.key}">{inline_markup(s.title)}</a>'
+                                                 for s in evidence) + "</p>")
+    for section in evidence:
+        parts += _section(section, figures)
     parts.append("</body></html>")
     return "\n".join(parts)

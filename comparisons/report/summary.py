@@ -7,7 +7,7 @@ import math
 from comparisons.report.blocks import KERAS, PORT, SELF, Check, Report, Table
 from refnn.utils.text import format_table
 
-__all__ = ["fmt_err", "fmt_num", "format_table", "summary_tables", "summary_text"]
+__all__ = ["fmt_err", "fmt_num", "format_table", "summary_tables", "summary_text", "summary_line"]
 
 
 def fmt_err(value) -> str:
@@ -86,11 +86,17 @@ def summary_text(report: Report) -> str:
     out = []
     for table in summary_tables(report):
         out += [table.caption, format_table(table.headers, table.rows), ""]
+    line = summary_line(report)
+    return "\n".join(out + [line] if line else out)
+
+
+def summary_line(report: Report) -> str:
+    """``"39 of 39 comparisons within tolerance."`` (with the failed and unmeasured counts), or
+    ``""`` when the report measured nothing."""
     checks = report.checks
     if not checks:
-        return "\n".join(out)
+        return ""
     n_fail = sum(c.passed is False for c in checks)
     n_skip = sum(c.passed is None for c in checks)
-    out.append(f"{len(checks) - n_fail - n_skip} of {len(checks)} comparisons within tolerance"
-               + (f", {n_fail} FAILED" if n_fail else "") + (f", {n_skip} not run" if n_skip else "") + ".")
-    return "\n".join(out)
+    return (f"{len(checks) - n_fail - n_skip} of {len(checks)} comparisons within tolerance"
+            + (f", {n_fail} FAILED" if n_fail else "") + (f", {n_skip} not run" if n_skip else "") + ".")

@@ -1,4 +1,5 @@
-"""``write(report, out_dir)``: ``index.html``, ``report.md``, ``report.json`` and one PNG per plot."""
+"""``write(report, out_dir)``: ``index.html`` (figures embedded), ``report.md``, ``report.json`` and one
+SVG per figure."""
 
 from __future__ import annotations
 
@@ -49,18 +50,25 @@ def json_text(report: Report) -> str:
 
 
 def write(report: Report, out_dir: str) -> dict[str, str]:
-    """Write ``index.html``, ``report.md``, ``report.json`` and the plots into ``out_dir``
-    (created if needed; files of the same names are replaced).
+    """Write ``index.html`` (self-contained: the figures are embedded), ``report.md``,
+    ``report.json`` and one SVG per figure (for the Markdown) into ``out_dir`` (created if needed;
+    files of the same names are replaced).
 
     Returns:
         ``{"html": path, "markdown": path, "json": path, "plots": [paths]}``.
     """
     os.makedirs(out_dir, exist_ok=True)
-    plots = [render_plot(p, os.path.join(out_dir, f"{p.name}.png"))
-             for s in report.sections for p in s.plots]
+    figures, plots = {}, []
+    for section in report.sections:
+        for plot in section.plots:
+            path = render_plot(plot, os.path.join(out_dir, f"{plot.name}.svg"))
+            with open(path, "rb") as fh:
+                figures[plot.name] = fh.read()
+            plots.append(path)
     paths = {"html": os.path.join(out_dir, "index.html"), "markdown": os.path.join(out_dir, "report.md"),
              "json": os.path.join(out_dir, "report.json")}
-    for key, text in (("html", html_page(report)), ("markdown", markdown(report)), ("json", json_text(report))):
+    pages = (("html", html_page(report, figures)), ("markdown", markdown(report)), ("json", json_text(report)))
+    for key, text in pages:
         with open(paths[key], "w", encoding="utf-8") as fh:
             fh.write(text)
     return {**paths, "plots": plots}

@@ -38,7 +38,8 @@ class History(Callback):
     * ``"gradient_norm"`` — ``‖∇E‖₂`` of the epoch's last training batch (penalties included,
       before clipping; with the full batch, the gradient of the epoch); for Levenberg–Marquardt
       its ``‖Jᵀe‖₂``;
-    * ``"seconds"`` — elapsed since ``fit`` began, at the epoch's end;
+    * ``"seconds"`` — elapsed since ``History``'s ``on_train_begin`` (after the user's
+      callbacks': a ``TimeLimit``'s ``elapsed`` can be a hair larger), at the epoch's end;
     * ``"validation_failures"`` — with validation data: epochs since the best ``val_loss`` so far
       (a strict improvement resets it to 0; MATLAB's ``val_fail``);
     * ``"mu"`` — Levenberg–Marquardt's damping μ after the epoch.

@@ -241,6 +241,11 @@ class Sequential(Trainer, Persistence):
         """
         if self.loss is None or self.loss.fused_activation is None:
             return None
+        return self._logits_layer(self.loss.fused_activation, training)
+
+    def _logits_layer(self, activation_name: str, training: bool) -> int | None:
+        """The index of the output layer if it applies ``activation_name`` (fusable, with
+        identity layers after it in this mode), else ``None``."""
         i = len(self.layers) - 1
         while i >= 0 and self.layers[i].passes_through(training):
             i -= 1
@@ -248,7 +253,7 @@ class Sequential(Trainer, Persistence):
             return None
         layer = self.layers[i]
         activation = getattr(layer, "activation", None)
-        if activation is None or activation.name != self.loss.fused_activation or not activation.fusable:
+        if activation is None or activation.name != activation_name or not activation.fusable:
             return None
         return i if hasattr(layer, "backward_from_logits") else None
 

@@ -213,7 +213,7 @@ class Trainer:
             loss_sum += xb.shape[0] * loss
             seen += xb.shape[0]
             for i, metric in enumerate(self.metrics):
-                metric_sums[i] += float(metric(yb, y_pred).sum())
+                metric_sums[i] += float(self._metric_values(metric, yb, y_pred, True).sum())
             if batch_logs:
                 callback_list.on_train_batch_end(step, self._running_logs(loss_sum, metric_sums, seen))
             if self.stop_training:
@@ -225,6 +225,17 @@ class Trainer:
         logs = {"loss": loss_sum / seen}
         logs.update({m.name: total / seen for m, total in zip(self.metrics, metric_sums)})
         return logs
+
+    def _metric_values(self, metric, y, y_pred, training: bool) -> np.ndarray:
+        """Per-sample metric values; a crossentropy metric takes the output layer's logits when
+        ``y_pred`` is that layer's activation of them, as Keras's backend does (else, e.g. after
+        Levenberg–Marquardt's trial steps overwrote the layers' caches, the probabilities)."""
+        activation = metric.fused_activation
+        if activation is not None:
+            i = self._logits_layer(activation, training)
+            if i is not None and getattr(self.layers[i], "_y", None) is y_pred:
+                return metric(y, self.layers[i].logits, from_logits=True)
+        return metric(y, y_pred)
 
     def _warn_if_diverged(self) -> None:
         if not np.all(np.isfinite(self.params.flat)):
@@ -245,7 +256,7 @@ class Trainer:
             value = self.loss.value_and_gradient(yb, out, from_logits=from_logits)[0]
             loss_sum += xb.shape[0] * (value + penalty)
             for i, metric in enumerate(self.metrics):
-                metric_sums[i] += float(np.sum(metric(yb, y_pred)))
+                metric_sums[i] += float(np.sum(self._metric_values(metric, yb, y_pred, False)))
         n = x.shape[0]
         result = {"loss": loss_sum / n}
         result.update({m.name: s / n for m, s in zip(self.metrics, metric_sums)})

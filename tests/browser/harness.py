@@ -175,6 +175,18 @@ class ChromiumSession:
             result.screenshot = str(screenshot)
         return result
 
+    def screenshot_element(self, element_id: str, path) -> str:
+        """A PNG of the element ``element_id`` of the page last opened (scrolled into view), e.g.
+        one lesson's ``<section>``; returns the path."""
+        from selenium.webdriver.common.by import By
+
+        element = self.driver.find_element(By.ID, element_id)
+        self.driver.execute_script("arguments[0].scrollIntoView();", element)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if not element.screenshot(str(path)):
+            raise OSError(f"screenshot_element: could not write the screenshot to {str(path)!r}")
+        return str(path)
+
     def close(self) -> None:
         self.driver.quit()
 

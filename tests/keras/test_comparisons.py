@@ -6,8 +6,6 @@ The suite runs once per module (``cli.run(["--quick", ...])``, ~20 s); the tests
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import math
 import os
@@ -21,32 +19,31 @@ import pytest
 
 from comparisons import cli, datasets
 from comparisons import report as rep
+from comparisons.lessons import REPORT_LESSONS
 from refnn.utils.tolerance import TOLERANCES
 
 
 @pytest.fixture(scope="module")
-def quick(tmp_path_factory):
-    out = tmp_path_factory.mktemp("report")
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stderr(stderr):
-        report = cli.run(["--quick", "--out", str(out)], stream=stdout)
-    return {"report": report, "out": out, "stdout": stdout.getvalue(), "stderr": stderr.getvalue(),
-            "sections": {s.key: s for s in report.sections}}
+def quick(quick_report):
+    """``refnn-compare --quick`` (tests/conftest.py: once per session)."""
+    return quick_report
 
 
 # ---- the CLI end to end ---------------------------------------------------------------------------
-def test_cli_runs_every_study_and_writes_the_report(quick):
+def test_cli_runs_every_lesson_then_every_study_and_writes_the_report(quick):
     out, report = quick["out"], quick["report"]
-    assert [s.key for s in report.sections] == list(cli.STUDIES)
+    lessons = [f"lesson-{name}" for name in REPORT_LESSONS]
+    assert [s.key for s in report.sections] == lessons + list(cli.STUDIES)
+    assert [s.part for s in report.sections] == [rep.LESSON] * len(lessons) + [rep.EVIDENCE] * len(cli.STUDIES)
     for name in ("index.html", "report.md", "report.json"):
         assert (out / name).stat().st_size > 1000, name
     plots = [p.name for s in report.sections for p in s.plots]
     assert len(plots) >= 10
     for name in plots:
-        assert (out / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+        assert b"<svg" in (out / f"{name}.svg").read_bytes()[:2000], name
     # every study reported its time, and the progress went to stderr
     assert all(s.seconds > 0 for s in report.sections)
-    for key in cli.STUDIES:
+    for key in [*REPORT_LESSONS, *cli.STUDIES]:
         assert f"{key:<12} done in" in quick["stderr"]
 
 
@@ -55,24 +52,28 @@ def test_html_is_self_contained_and_references_only_written_files(quick):
     assert "<script" not in html
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html), "the HTML must not load network assets"
     images = re.findall(r'<img src="([^"]+)"', html)
-    assert images and all((quick["out"] / src).exists() for src in images)
+    assert images and all(src.startswith("data:image/svg+xml;base64,") for src in images), \
+        "every figure is embedded: the page stands alone"
     for section in quick["report"].sections:
         assert section.title.replace("'", "&#x27;") in html
 
 
 def test_markdown_and_json_hold_the_summary(quick):
     md = (quick["out"] / "report.md").read_text(encoding="utf-8")
-    assert md.startswith("# refnn vs Keras") and "## Summary" in md
+    assert md.startswith("# refnn and Keras side by side: lessons, and the parity evidence")
+    assert md.index("## Appendix: parity evidence") > max(md.index(f"## {s.title}") for s in quick["report"].sections
+                                                           if s.part == rep.LESSON)
     assert all(f"## {s.title}" in md for s in quick["report"].sections)
     data = json.loads((quick["out"] / "report.json").read_text(encoding="utf-8"))
     assert data["passed"] is True
     assert len(data["checks"]) == len(quick["report"].checks)
-    assert set(data["sections"]) == set(cli.STUDIES)
+    assert set(data["sections"]) == {s.key for s in quick["report"].sections}
 
 
 def test_printed_summary_has_one_row_per_comparison_and_difference(quick):
     text, report = quick["stdout"], quick["report"]
-    assert text.startswith("refnn-compare: gradients, optimizers, conventions, training, classics (quick)")
+    assert text.startswith(f"refnn-compare: {', '.join(REPORT_LESSONS)}, gradients, optimizers, conventions, "
+                           "training, classics (quick)")
     for check in report.checks:
         assert check.what in text
         assert check.passed is True, check
@@ -119,7 +120,7 @@ def test_console_script_runs_one_study(tmp_path):
                           text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "10-5-10 encoder" in done.stdout
-    assert (tmp_path / "r" / "index.html").exists() and (tmp_path / "r" / "classics_encoder.png").exists()
+    assert (tmp_path / "r" / "index.html").exists() and (tmp_path / "r" / "classics_encoder.svg").exists()
 
 
 # ---- the numbers of each study --------------------------------------------------------------------

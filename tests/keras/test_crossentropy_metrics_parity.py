@@ -67,3 +67,24 @@ def test_the_bridge_refuses_a_diagonal_softmax_with_the_reason():
     model.compile("sgd", "categorical_crossentropy")
     with pytest.raises(NotMappableError, match=r"Softmax\(derivative='diagonal'\).*Keras always uses the Jacobian"):
         to_keras(model)
+
+
+@pytest.mark.parametrize("activation, loss, weights, y", [
+    ("softmax", "categorical_crossentropy", np.diag([0.0, 60.0, 60.0]), np.array([[1.0, 0.0, 0.0]])),
+    ("softmax", "sparse_categorical_crossentropy", np.diag([0.0, 60.0, 60.0]), np.array([0])),
+    ("sigmoid", "binary_crossentropy", np.full((3, 1), -30.0), np.array([[1.0]])),
+])
+def test_far_beyond_the_clip_the_metric_follows_keras_into_the_logits(activation, loss, weights, y):
+    """Keras's backend takes a softmax/sigmoid output's logits for the metric too: −log p = 60, not the
+    clipped 16.1 — refnn decides the same way."""
+    units = weights.shape[1]
+    model = refnn.Sequential([layers.Dense(units, activation=activation, use_bias=False)], input_dim=3, seed=0)
+    model.compile("sgd", loss, metrics=[loss])
+    model.set_weights([weights])
+    x = np.array([[1.0, 1.0, 0.0]])
+    mine = model.evaluate(x, y)
+    with floatx("float64"):
+        theirs = to_keras(model).evaluate(x, y, verbose=0, return_dict=True)
+    assert mine[loss] > 20
+    assert mine[loss] == pytest.approx(theirs[loss], rel=1e-12)
+    assert mine["loss"] == pytest.approx(theirs["loss"], rel=1e-12)

@@ -84,3 +84,13 @@ def test_usage_errors_exit_2(tmp_path):
         measure("elu")
     with pytest.raises(ValueError, match="`seed` must be a non-negative integer. Received: seed=-5"):
         measure(seed=-5)
+
+
+def test_the_walk_through_is_a_section_of_the_main_report(quick_report):
+    section = quick_report["sections"]["lesson-backprop"]
+    assert [c.passed for c in section.checks] == [True] * 4
+    assert {c.kind for c in section.checks} == {"keras", "refnn"}
+    assert [p.name for p in section.plots] == ["backprop_graph_sigmoid", "backprop_graph_softmax"]
+    html = (quick_report["out"] / "index.html").read_text(encoding="utf-8")
+    assert html.index('id="lesson-backprop"') < html.index('id="appendix"')
+    assert (quick_report["out"] / "backprop_graph_softmax.svg").read_text(encoding="utf-8").startswith("<?xml")

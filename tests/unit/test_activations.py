@@ -100,7 +100,8 @@ def test_diagonal_softmax_backward_is_f_times_one_minus_f():
     np.testing.assert_allclose(diagonal.backward(z, y, dy), dy * y * (1 - y), rtol=0)
     np.testing.assert_allclose(exact.backward(z, y, dy), y - np.array([[0.0, 1.0, 0.0]]), rtol=1e-14)
     np.testing.assert_allclose(diagonal.backward(z, y, dy), [[0.0, -(1 - y[0, 1]), 0.0]], rtol=1e-14)
-    with pytest.raises(ValueError, match=r'`derivative` must be "jacobian" or "diagonal". Received: derivative=\'full\''):
+    with pytest.raises(ValueError,
+                       match=r'`derivative` must be "jacobian" or "diagonal". Received: derivative=\'full\''):
         Softmax(derivative="full")
 
 

@@ -164,3 +164,19 @@ def test_binary_and_sparse_crossentropy_metrics():
     probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
     np.testing.assert_allclose(metrics.get("sparse_categorical_crossentropy")(np.array([0, 2]), probs),
                                -np.log([0.7, 0.8]), rtol=1e-12)
+
+
+def test_crossentropy_metric_takes_the_logits_of_a_softmax_output_as_the_loss_does():
+    # a true-class logit 60 below the others: p_true ≈ 1e-26, far below the clip at 1e-7
+    model = refnn.Sequential([layers.Dense(3, activation="softmax", use_bias=False)], input_dim=3, seed=0)
+    model.compile("sgd", "categorical_crossentropy", metrics=["categorical_crossentropy", "binary_crossentropy"])
+    model.set_weights([np.diag([0.0, 60.0, 60.0])])
+    x, y = np.array([[1.0, 1.0, 0.0]]), np.array([[1.0, 0.0, 0.0]])
+    result = model.evaluate(x, y)
+    assert result["loss"] == pytest.approx(60.0 + np.log1p(np.exp(-60.0)), rel=1e-12)
+    assert result["categorical_crossentropy"] == pytest.approx(result["loss"], rel=1e-12)
+    # binary crossentropy fuses with a sigmoid only: of a softmax output it reads the clipped probabilities
+    of_probabilities = float(metrics.get("binary_crossentropy")(y, model.predict(x))[0])
+    assert result["binary_crossentropy"] == of_probabilities and of_probabilities < 12
+    history = model.fit(x, y, epochs=1, verbose=0)
+    assert history.history["categorical_crossentropy"][0] == pytest.approx(history.history["loss"][0], rel=1e-12)
