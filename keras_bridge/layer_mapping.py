@@ -125,7 +125,7 @@ def layer_to_keras(layer: rlayers.Layer, dtype: str):
 def _refuse_diagonal_softmax(layer, where: str) -> None:
     """Keras's softmax always differentiates its full Jacobian: a twin would train differently."""
     activation = getattr(layer, "activation", None)
-    if getattr(activation, "derivative", "jacobian") != "jacobian":
+    if ractivations.uses_diagonal_shortcut(activation):
         raise NotMappableError(
             f"{where}: Softmax(derivative={activation.derivative!r}) backpropagates the textbook diagonal "
             "f(1 − f) instead of the softmax's Jacobian diag(f) − f fᵀ; Keras always uses the Jacobian, so no Keras "

@@ -171,7 +171,7 @@ _METRIC_DEFAULTS = {
     "BinaryAccuracy": {"threshold": 0.5},
     "CategoricalCrossentropy": {"from_logits": False, "label_smoothing": 0.0, "axis": -1},
     "BinaryCrossentropy": {"from_logits": False, "label_smoothing": 0.0},
-    "SparseCategoricalCrossentropy": {"from_logits": False, "axis": -1},
+    "SparseCategoricalCrossentropy": {"from_logits": False, "ignore_class": None, "axis": -1},
 }
 
 
@@ -217,7 +217,7 @@ def metrics_from_keras(metrics, set_aside: list | None = None) -> list:
         if set_aside is None:
             raise NotMappableError(
                 f"Keras metric {label!r} has no refnn counterpart; refnn computes 'accuracy', 'mse', 'mae', "
-                "the accuracies, the crossentropies (of the probabilities) and their Keras metric classes."
+                "the accuracies, the crossentropies (from_logits=False) and their Keras metric classes."
             )
         set_aside.append(f"metric {label!r}: no refnn counterpart (not compared; it does not change training)")
     return out

@@ -35,7 +35,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Activation", "Linear", "ReLU", "Sigmoid", "Tanh", "Softmax", "get", "serialize", "ACTIVATIONS"]
+__all__ = ["Activation", "Linear", "ReLU", "Sigmoid", "Tanh", "Softmax", "get", "serialize", "ACTIVATIONS",
+           "uses_diagonal_shortcut"]
 
 
 class Activation:
@@ -98,6 +99,11 @@ class Tanh(Activation):
         return dy * (1 - y * y)
 
 
+def uses_diagonal_shortcut(activation) -> bool:
+    """Whether ``activation`` is a softmax that backpropagates the diagonal ``f(1 − f)`` only."""
+    return getattr(activation, "derivative", "jacobian") != "jacobian"
+
+
 class Softmax(Activation):
     """``y_i = e^{x_i} / Σ_j e^{x_j}`` on the last axis.
 
@@ -112,6 +118,7 @@ class Softmax(Activation):
     """
 
     name = "softmax"
+    derivative = "jacobian"
 
     def __init__(self, derivative: str = "jacobian"):
         if derivative not in ("jacobian", "diagonal"):
@@ -155,8 +162,15 @@ def get(identifier) -> Activation:
     if isinstance(identifier, str) and identifier.lower() in ACTIVATIONS:
         return ACTIVATIONS[identifier.lower()]()
     if isinstance(identifier, dict) and str(identifier.get("name", "")).lower() in ACTIVATIONS:
-        return ACTIVATIONS[identifier["name"].lower()](**identifier.get("config", {}))
+        config = identifier.get("config", {})
+        try:
+            if not isinstance(config, dict):
+                raise TypeError("config is not a dict")
+            return ACTIVATIONS[identifier["name"].lower()](**config)
+        except TypeError:
+            raise ValueError(f"The activation's `config` does not fit {identifier['name']!r}. "
+                             f"Received: activation={identifier!r}") from None
     raise ValueError(
-        f"Unknown activation. `activation` must be one of {sorted(ACTIVATIONS)} or None. "
-        f"Received: activation={identifier!r}"
+        f"Unknown activation. `activation` must be one of {sorted(ACTIVATIONS)}, None, an Activation or a "
+        f'{{"name", "config"}} dict. Received: activation={identifier!r}'
     )

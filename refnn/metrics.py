@@ -8,9 +8,12 @@ the targets are class ids, categorical (``argmax y == argmax ŷ``) otherwise. ``
 ``"categorical_crossentropy"``, ``"binary_crossentropy"`` and ``"sparse_categorical_crossentropy"``
 are the crossentropy of the predictions alone — Keras's metrics of those names, with no L1/L2
 penalty. Like the loss, they are computed from the logits when the model's output is the matching
-activation (softmax, sigmoid) — Keras's TensorFlow backend recognises the op that produced the
-predictions and takes its input — and from the probabilities, clipped to ``[ε, 1 − ε]`` with
-ε = 1e-7, otherwise (``Sequential`` decides; called directly, a metric sees the probabilities).
+activation (softmax for the categorical ones, sigmoid for the binary one), as Keras computes them
+from the logits it attaches to such an output; otherwise from the probabilities, clipped to
+``[ε, 1 − ε]`` with ε = 1e-7 (``Sequential`` decides; called directly, a metric sees the
+probabilities). Keras also takes the logits of a *mismatched* output (a binary crossentropy of a
+softmax output is then the sigmoid crossentropy of its logits); refnn does not copy that, as for
+the loss (``keras_bridge.compare`` labels those rows a known difference).
 Beside a regularised loss they say how well the model fits the data: the penalised ``val_loss`` of
 an L2 run is larger than its data term, and a student comparing it with an unregularised run's
 ``val_loss`` compares different quantities.

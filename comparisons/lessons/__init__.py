@@ -100,10 +100,10 @@ def main(argv=None, stream=None) -> int:
         if hasattr(module, "run"):
             return module.run(args, out_dir, stream)
         options = {k: v for k, v in vars(args).items() if k not in ("lesson", "out", "quick", "seed")}
-        return runner.run(module, args, out_dir, stream, options)
+        return runner.run(module, args, out_dir, stream, options, argv)
     except ModuleNotFoundError as exc:
         if exc.name not in ("tensorflow", "keras"):
             raise
-        sys.stderr.write("This lesson's TensorFlow column needs TensorFlow: pip install -e \".[compare]\" "
-                         "(or pass --no-tensorflow)\n")
+        hint = " (or pass --no-tensorflow)" if args.lesson == "backprop" else ""
+        sys.stderr.write(f"This lesson's Keras side needs TensorFlow: pip install -e \".[compare]\"{hint}\n")
         return 2

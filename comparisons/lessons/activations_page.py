@@ -166,8 +166,9 @@ def _loss_figure(losses: dict) -> Figure:
     return Figure(
         "activations-losses",
         f"Each loss (top) and its gradient (bottom) against the prediction, per sample (target y = {targets}; "
-        "CCE with 3 classes, the other two at (1 − p)/2 each): refnn solid, Keras dotted, on each other. The "
-        "crossentropies clip p to [1e-7, 1 − 1e-7] in both: the loss levels off at −log 1e-7 = 16.1 and the "
+        "CCE with 3 classes, the other two at (1 − p)/2 each): refnn solid, Keras dotted, on each other. Given "
+        "probabilities, the crossentropies clip p to [1e-7, 1 − 1e-7] in both: the loss levels off at "
+        "−log 1e-7 = 16.1 and the "
         "gradient drops to 0 outside; the unclipped textbook curve does not. Keras's CCE divides p by Σp before "
         "the log, so its ∂L/∂p is −1/p + 1, which goes to 0 as p → 1 where the textbook's −1/p goes to −1.",
         _draw_losses(losses), size=(18.0, 8.0))
@@ -179,8 +180,10 @@ def _loss_part(section: Section, m: dict) -> None:
         Formula("\n".join(f"{n}:  {v}   →   {d}" for n, (v, d) in _LOSS_FORMULAS.items())),
         "The gradient ∂L/∂ŷ is where backpropagation starts. The squared error's grows with the error; the "
         "absolute error's is ±1 whatever the error; the crossentropies' −1/p grows without bound as the "
-        "probability of the true class goes to 0 — Keras (and refnn with it) clips p to [ε, 1 − ε], ε = 1e-7, "
-        "so a hopeless prediction costs at most 16.1 and passes no gradient. Per sample here, no batch mean.")
+        "probability of the true class goes to 0 — handed probabilities, as here, Keras (and refnn with it) "
+        "clips p to [ε, 1 − ε], ε = 1e-7, so a hopeless prediction costs at most 16.1 and passes no gradient. "
+        "After a softmax or sigmoid *layer* both compute from the logits instead: no cap, and the gradient is "
+        "s − y. Per sample here, no batch mean.")
     section.add(_loss_figure(m["losses"]), Table(
         ["loss", "prediction range", "loss: max rel. diff.", "∂L/∂ŷ: max rel. diff."],
         [[n, f"{fmt_num(min(v['prediction']))} … {fmt_num(max(v['prediction']))}", fmt_err(v["value_error"]),

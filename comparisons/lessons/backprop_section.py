@@ -8,7 +8,7 @@ computation graph, TensorFlow's GradientTape) and the graph with its values and 
 from __future__ import annotations
 
 from comparisons.lessons.backprop import measure as measure_walkthrough
-from comparisons.report import KERAS, LESSON, SELF, Check, Formula, Section, Svg, Table, fmt_err
+from comparisons.report import LESSON, SELF, Check, Formula, Section, Svg, Table, fmt_err
 from refnn.graph.display import array_lines
 from refnn.utils.tolerance import relative_error
 
@@ -77,5 +77,4 @@ def section(measured: dict) -> Section:
             Check(f"backprop walk-through, {activation}: refnn's layer vs refnn's computation graph",
                   {"float64": _worst(walk, "graph")}, {"float64": walk["rtol"]}, kind=SELF),
         ]
-    out.checks[0].kind = KERAS
     return out

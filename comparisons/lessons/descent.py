@@ -27,6 +27,7 @@ import refnn
 from comparisons import datasets
 from refnn import callbacks, layers, optimizers
 from refnn.utils.tolerance import TOLERANCES, relative_error
+from refnn.utils.validation import check_non_negative_int
 
 __all__ = ["TITLE", "DATASET", "HIDDEN", "RUNS", "measure", "section", "epochs_for"]
 
@@ -176,6 +177,7 @@ def measure(quick: bool = False, seed: int = 0) -> dict:
 
     ``quick``: the first 192 training rows and 3 passes of batch 1 (else all 427 rows, 4 passes).
     """
+    check_non_negative_int("seed", seed)
     start = time.perf_counter()
     data = datasets.load(DATASET, "float64", seed)
     rows = ROWS[quick] or data.x_train.shape[0]

@@ -29,6 +29,7 @@ import time
 from comparisons.lessons import optimizer_paths as paths
 from refnn import optimizers
 from refnn.utils.tolerance import TOLERANCES
+from refnn.utils.validation import check_non_negative_int
 
 __all__ = ["TITLE", "SURFACES", "ORDER", "COLORS", "PATH_PRESETS", "TRAINING_PRESETS", "STEPS", "EPOCHS",
            "preset", "measure", "section"]
@@ -174,6 +175,7 @@ def measure(quick: bool = False, seed: int = 0) -> dict:
     ``quick``: 40 and 100 steps on the surfaces (else 100 and 300), 15 epochs (else 100).
     ``seed``: the network's initial weights and the data split (the paths have nothing random).
     """
+    check_non_negative_int("seed", seed)
     start = time.perf_counter()
     surfaces = {s.key: _surface_runs(s, quick) for s in SURFACES}
     return {

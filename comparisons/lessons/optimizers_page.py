@@ -183,8 +183,9 @@ def _picture_text(m: dict) -> str:
             f"their first steps are about as long in y as in x (|Δy|/|Δx|: {ratios}), so they head diagonally "
             "instead of down the steepest slope. Rprop looks only "
             f"at signs: every step is ±Δ per coordinate (the first {delta0[0]:g} in both), Δ growing ×1.2 while "
-            "the sign holds and halving when it flips — a staircase. On Rosenbrock every method reaches the "
-            "curved valley floor within a few steps and then crawls along it; the table gives how far each got.")
+            "the sign holds and halving when it flips — a staircase. On Rosenbrock the curved valley is easy "
+            "to fall into and slow to follow: the contour plot shows each path's course along the valley floor, "
+            "the table how far each got.")
 
 
 def _momentum_blocks(m: dict) -> list:

@@ -74,15 +74,16 @@ def _text(section) -> str:
     return "\n".join(out)
 
 
-def run(module, args, out_dir: str, stream, options: dict | None = None) -> int:
+def run(module, args, out_dir: str, stream, options: dict | None = None, argv: list | None = None) -> int:
     """Measure and render one lesson; write ``out_dir/index.html`` (self-contained) and print its
-    tables. Returns 0 when its refnn/Keras checks agree, 1 when one does not."""
+    tables (``argv``: the lesson's command line, for the page). Returns 0 when its refnn/Keras
+    checks agree, 1 when one does not."""
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         sys.stderr.write(f"refnn-compare lesson: --out must be a folder; {out_dir} is a file\n")
         return 2
     section = lesson_section(module, quick=args.quick, seed=args.seed, **(options or {}))
     report = Report(section.title, [section], meta={
-        "command": "refnn-compare lesson " + " ".join(sys.argv[2:]),
+        "command": "refnn-compare lesson " + " ".join(sys.argv[2:] if argv is None else argv),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "time": f"{section.seconds:.1f} s",
     })

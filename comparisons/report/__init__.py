@@ -15,8 +15,8 @@ evidence after them in an appendix. ``summary_text(report)``
 """
 
 from comparisons.report.blocks import (
-    CHECK_KINDS, EVIDENCE, KERAS, LESSON, PORT, SELF, Check, Difference, Figure, Finding, Formula, Heading, Panel,
-    Plot, Report, Section, Series, Svg, Table,
+    CHECK_KINDS, EVIDENCE, KERAS, LESSON, PORT, SELF, STATS, Check, Difference, Figure, Finding, Formula, Heading,
+    Panel, Plot, Report, Section, Series, Svg, Table,
 )
 from comparisons.report.plots import new_figure, render_plot, style_axes
 from comparisons.report.progress import Progress
@@ -25,7 +25,7 @@ from comparisons.report.writer import write
 
 __all__ = [
     "Series", "Panel", "Plot", "Figure", "Svg", "Formula", "Table", "Heading", "Check", "Difference", "Finding",
-    "Section", "Report", "KERAS", "PORT", "SELF", "CHECK_KINDS", "LESSON", "EVIDENCE", "Progress", "write",
+    "Section", "Report", "KERAS", "PORT", "SELF", "STATS", "CHECK_KINDS", "LESSON", "EVIDENCE", "Progress", "write",
     "render_plot", "new_figure", "style_axes", "summary_text", "summary_line", "summary_tables", "fmt_err",
     "fmt_num", "format_table",
 ]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 __all__ = ["Series", "Panel", "Plot", "Figure", "Svg", "Formula", "Table", "Heading", "Check", "Difference", "Finding",
-           "Section", "Report", "KERAS", "PORT", "SELF", "CHECK_KINDS", "LESSON", "EVIDENCE"]
+           "Section", "Report", "KERAS", "PORT", "SELF", "STATS", "CHECK_KINDS", "LESSON", "EVIDENCE"]
 
 
 @dataclass
@@ -98,14 +98,16 @@ class Heading:
 KERAS = "keras"  # Keras/TensorFlow computing the same thing live: an independent check
 PORT = "port"    # refnn's own Keras port (keras_bridge.plugins): consistency, not independence
 SELF = "refnn"   # refnn alone, against finite differences or a formula
-CHECK_KINDS = (KERAS, PORT, SELF)
+STATS = "statistics"  # Keras live, but each side draws its own random numbers (dropout masks): the
+#                       means over seeds agree statistically; error = |Δ mean| / (critical t · SE), tolerance 1
+CHECK_KINDS = (KERAS, STATS, PORT, SELF)
 
 
 @dataclass
 class Check:
     """A measured agreement: ``errors = {"float64": max rel error or None, "float32": ...}``.
 
-    ``kind`` says what the other side is (``KERAS``, ``PORT`` or ``SELF``); the report lists the
+    ``kind`` says what the other side is (``KERAS``, ``STATS``, ``PORT`` or ``SELF``); the report lists the
     kinds apart, so that refnn against its own Keras port is never read as an independent check.
     """
 

@@ -36,10 +36,15 @@ p.parity{font-weight:600}nav ol{columns:2}
 
 
 def inline_markup(text: str) -> str:
-    """Escape, then ``code``, **bold** and *emphasis* (no Markdown asterisk reaches the page)."""
-    out = html.escape(str(text))
-    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
-    out = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", out)
+    """Escape, then ``code``, **bold** and *emphasis* (no Markdown asterisk reaches the page;
+    inside code, asterisks stay: ``f(**kwargs)``)."""
+    parts = re.split(r"`([^`]+)`", str(text))  # odd indices: code spans
+    return "".join(f"<code>{html.escape(part)}</code>" if i % 2 else _emphasis(html.escape(part))
+                   for i, part in enumerate(parts))
+
+
+def _emphasis(escaped: str) -> str:
+    out = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", escaped)
     return re.sub(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])", r"<em>\1</em>", out)
 
 
@@ -107,19 +112,20 @@ def html_page(report: Report, figures: dict[str, bytes] | None = None) -> str:
     line = summary_line(report)
     if lessons:
         if line:
-            parts.append(f'<p class="parity">Parity with Keras: {inline_markup(line)} '
-                         f'The evidence is in the <a href="#appendix">appendix</a>.</p>')
-        parts.append(_contents(lessons, evidence))
+            where = 'in the <a href="#appendix">appendix</a>' if evidence else \
+                'in the <a href="#checks">table after the lesson</a>'
+            parts.append(f'<p class="parity">Checks: {inline_markup(line)} The evidence is {where}.</p>')
+        if len(lessons) > 1 or evidence:
+            parts.append(_contents(lessons, evidence))
         for section in lessons:
             parts += _section(section, figures)
-        if evidence:
-            parts.append('<h2 id="appendix">Appendix: parity evidence</h2>')
-            if line:
-                parts.append(f'<p class="parity">{inline_markup(line)}</p>')
+        heading = '<h2 id="appendix">Appendix: parity evidence</h2>' if evidence else \
+            '<h2 id="checks">The checks</h2>'
+        parts.append(heading + (f'<p class="parity">{inline_markup(line)}</p>' if line else ""))
     else:
         parts.append("<h2>Summary</h2>")
-    if evidence or not lessons:
-        parts += [_html_table(t) for t in summary_tables(report)]
+    parts += [_html_table(t) for t in summary_tables(report)]
+    if evidence:
         parts.append("<p>Studies: " + ", ".join(f'<a href="#{s.key}">{inline_markup(s.title)}</a>'
                                                  for s in evidence) + "</p>")
     for section in evidence:

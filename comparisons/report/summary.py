@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from comparisons.report.blocks import KERAS, PORT, SELF, Check, Report, Table
+from comparisons.report.blocks import CHECK_KINDS, KERAS, PORT, SELF, STATS, Check, Report, Table
 from refnn.utils.text import format_table
 
 __all__ = ["fmt_err", "fmt_num", "format_table", "summary_tables", "summary_text", "summary_line"]
@@ -50,6 +50,10 @@ _CHECK_TABLES = {
     PORT: ("consistency (refnn vs its own Keras port, keras_bridge.plugins)",
            "Not independent: Keras has no Rprop, Quickprop or Levenberg–Marquardt, so these compare refnn "
            "with the bridge's Keras implementation of the same rules — they show the port is faithful."),
+    STATS: ("statistical agreement (refnn vs Keras/TensorFlow, live, over seeds)",
+            "Each framework draws its own random numbers (dropout masks), so the runs cannot agree number for "
+            "number; the means over several seeds can. The error is |difference of the means| / (Welch's critical t "
+            "at the Bonferroni-corrected 1 % level × its standard error): 1 or less is agreement."),
     SELF: ("refnn alone (finite differences, closed forms)",
            "refnn against central finite differences or a closed-form value; no other framework."),
 }
@@ -66,7 +70,7 @@ def summary_tables(report: Report) -> list[Table]:
     """One table per kind of check (independent first), then the teaching differences, then the
     published problems."""
     tables = []
-    for kind in (KERAS, PORT, SELF):
+    for kind in CHECK_KINDS:
         checks = [c for c in report.checks if c.kind == kind]
         if checks:
             tables.append(_check_table(kind, checks))
@@ -90,13 +94,21 @@ def summary_text(report: Report) -> str:
     return "\n".join(out + [line] if line else out)
 
 
+#: how the summary line names each kind of check
+_KIND_WORDS = {KERAS: "against Keras/TensorFlow", STATS: "statistical, against Keras over seeds",
+               PORT: "against refnn's own Keras port", SELF: "refnn alone"}
+
+
 def summary_line(report: Report) -> str:
-    """``"39 of 39 comparisons within tolerance."`` (with the failed and unmeasured counts), or
-    ``""`` when the report measured nothing."""
+    """``"39 of 39 comparisons within tolerance (35 against Keras/TensorFlow, 4 refnn alone)."``
+    (with the failed and unmeasured counts), or ``""`` when the report measured nothing."""
     checks = report.checks
     if not checks:
         return ""
     n_fail = sum(c.passed is False for c in checks)
     n_skip = sum(c.passed is None for c in checks)
+    kinds = [f"{sum(c.kind == kind for c in checks)} {_KIND_WORDS[kind]}" for kind in CHECK_KINDS
+             if any(c.kind == kind for c in checks)]
     return (f"{len(checks) - n_fail - n_skip} of {len(checks)} comparisons within tolerance"
-            + (f", {n_fail} FAILED" if n_fail else "") + (f", {n_skip} not run" if n_skip else "") + ".")
+            + (f", {n_fail} FAILED" if n_fail else "") + (f", {n_skip} not run" if n_skip else "")
+            + f" ({', '.join(kinds)}).")

@@ -12,7 +12,9 @@ rows they explain instead of reporting a bare failure (``docs/keras-numerics.md`
    output with (sparse) categorical crossentropy is computed as the softmax crossentropy of the
    sigmoid's input, a softmax output with binary crossentropy as the sigmoid crossentropy of the
    softmax's input. refnn computes the loss that was asked for, on the outputs. Every number
-   differs, the loss included.
+   differs, the loss included. The crossentropy *metrics* follow the same rule in Keras: a
+   ``binary_crossentropy`` metric of a softmax output (or a categorical one of a sigmoid output)
+   is computed from the logits; refnn's reads the probabilities — only those metric rows differ.
 
 A row is labelled only when it fails *and* the cause is present in the model and the data; a
 failure without a cause stays a failure.
@@ -24,7 +26,7 @@ import numpy as np
 
 from refnn.losses import BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy
 
-__all__ = ["SOFT_LABELS", "MISMATCHED_LOGITS", "label_known_differences"]
+__all__ = ["SOFT_LABELS", "MISMATCHED_LOGITS", "MISMATCHED_METRIC", "label_known_differences"]
 
 SOFT_LABELS = (
     "categorical crossentropy with targets whose rows do not sum to 1 (worst row sum {worst:.6g}): "
@@ -35,11 +37,16 @@ MISMATCHED_LOGITS = (
     "a {activation} output with {loss}: Keras computes this loss from the {activation}'s logits as "
     "{keras_loss}; refnn computes the loss you asked for, on the outputs (docs/keras-numerics.md, a "
     "Keras behaviour refnn does not copy)")
+MISMATCHED_METRIC = (
+    "the metric {metric!r} of a {activation} output: Keras computes it from the {activation}'s logits as "
+    "{keras_loss}; refnn's metric reads the probabilities (docs/keras-numerics.md, a Keras behaviour refnn "
+    "does not copy)")
 
 
 def label_known_differences(result, model, y) -> None:
     """Label ``result``'s failing rows that a documented difference explains, and say why in
     ``result.notes``. ``model`` is the compiled refnn side, ``y`` the targets it was given."""
+    _label_mismatched_metrics(result, model)
     mismatch = _mismatched_logits(model)
     if mismatch is not None:
         _label(result, mismatch, include_loss=True)
@@ -49,8 +56,9 @@ def label_known_differences(result, model, y) -> None:
         _label(result, SOFT_LABELS.format(worst=worst), include_loss=False)
 
 
-def _label(result, reason: str, include_loss: bool) -> None:
-    explained = [row for row in result.rows if not row.passed and (include_loss or row.name != "model/loss")]
+def _label(result, reason: str, include_loss: bool, only: set | None = None) -> None:
+    explained = [row for row in result.rows if not row.passed and (include_loss or row.name != "model/loss")
+                 and (only is None or row.name in only)]
     if not explained:
         return
     for row in explained:
@@ -72,6 +80,21 @@ def _mismatched_logits(model) -> str | None:
         return MISMATCHED_LOGITS.format(activation="softmax", loss=loss.name,
                                         keras_loss="sigmoid crossentropy of those logits")
     return None
+
+
+def _label_mismatched_metrics(result, model) -> None:
+    """Label the history rows of each crossentropy metric whose activation is not the output's."""
+    output = _output_activation(model)
+    if output not in ("softmax", "sigmoid"):
+        return
+    for metric in getattr(model, "metrics", None) or []:
+        fused = getattr(metric, "fused_activation", None)
+        if fused is None or fused == output:
+            continue
+        keras_loss = "the softmax crossentropy of those logits" if output == "sigmoid" else \
+            "the sigmoid crossentropy of those logits"
+        reason = MISMATCHED_METRIC.format(metric=metric.name, activation=output, keras_loss=keras_loss)
+        _label(result, reason, include_loss=False, only={f"history/{metric.name}", f"history/val_{metric.name}"})
 
 
 def _output_activation(model) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["Callback", "CallbackList"]
+__all__ = ["Callback", "CallbackList", "monitor_direction"]
 
 
 class Callback:
@@ -44,13 +44,30 @@ class Callback:
     def on_batch_end(self, batch, logs=None): ...
 
 
+def monitor_direction(callback: Callback, monitor: str) -> str:
+    """``"min"`` or ``"max"`` for ``mode="auto"``: "min" for ``loss``/``val_loss``, else the
+    direction of the model's metric of that name (``"up"`` → "max"); an unknown direction is an
+    error naming the callback and the monitor."""
+    name = monitor.removeprefix("val_")
+    if name == "loss":
+        return "min"
+    for metric in getattr(callback.model, "metrics", None) or []:
+        if getattr(metric, "name", None) == name and getattr(metric, "direction", None) in ("up", "down"):
+            return "max" if metric.direction == "up" else "min"
+    who = type(callback).__name__
+    raise ValueError(
+        f"{who} cannot tell whether `{monitor}` should be minimised or maximised. "
+        f'Pass mode="min" or mode="max". Received: monitor={monitor!r}, mode="auto"'
+    )
+
+
 def _overrides(cb: Callback, *names: str) -> bool:
     return any(getattr(type(cb), name) is not getattr(Callback, name) for name in names)
 
 
 class CallbackList:
     """Calls each hook on every callback, in order, and remembers which callback stopped
-    training (``stopped_by``: the first to set ``model.stop_training``).
+    training (``stopped_by``: the one that last set ``model.stop_training`` from False to True).
 
     Batch hooks run once per step, so only the callbacks that override them are called there.
     """
@@ -79,8 +96,8 @@ class CallbackList:
         for cb in callbacks:
             running = not getattr(self.model, "stop_training", False)
             getattr(cb, hook)(*args)
-            if running and self.stopped_by is None and getattr(self.model, "stop_training", False):
-                self.stopped_by = cb
+            if running and getattr(self.model, "stop_training", False):
+                self.stopped_by = cb  # the latest stop wins (a callback may have undone an earlier one)
 
     def on_train_begin(self, logs=None):
         self.stopped_by = None

@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 
-from refnn.callbacks.base import Callback
+from refnn.callbacks.base import Callback, monitor_direction
 from refnn.utils.validation import check_bool, check_choice, check_non_negative_int
 
 __all__ = ["EarlyStopping"]
@@ -95,18 +95,7 @@ class EarlyStopping(Callback):
         self.best_weights: list | None = None
 
     def _resolve_direction(self) -> str:
-        if self.mode != "auto":
-            return self.mode
-        name = self.monitor.removeprefix("val_")
-        if name == "loss":
-            return "min"
-        for metric in getattr(self.model, "metrics", None) or []:
-            if getattr(metric, "name", None) == name and getattr(metric, "direction", None) in ("up", "down"):
-                return "max" if metric.direction == "up" else "min"
-        raise ValueError(
-            f"EarlyStopping cannot tell whether `{self.monitor}` should be minimised or maximised. "
-            f'Pass mode="min" or mode="max". Received: monitor={self.monitor!r}, mode="auto"'
-        )
+        return self.mode if self.mode != "auto" else monitor_direction(self, self.monitor)
 
     def _is_improvement(self, value: float, reference: float | None) -> bool:
         if reference is None:

@@ -6,7 +6,7 @@ import math
 import numbers
 import warnings
 
-from refnn.callbacks.base import Callback
+from refnn.callbacks.base import Callback, monitor_direction
 from refnn.utils.validation import check_choice
 
 __all__ = ["Goal"]
@@ -15,15 +15,16 @@ __all__ = ["Goal"]
 class Goal(Callback):
     """Stop training at the end of the first epoch whose ``monitor`` reaches ``goal``.
 
-    Mode ``"min"`` (losses, the default for ``loss``/``val_loss`` and errors) stops when
-    ``logs[monitor] ≤ goal``; mode ``"max"`` (accuracies) when ``logs[monitor] ≥ goal``. The epoch is
-    completed; ``History.stop_reason`` is then ``"goal"``. MATLAB's training functions stop the
-    same way when the performance reaches ``net.trainParam.goal`` ("Performance goal met").
+    Mode ``"min"`` stops when ``logs[monitor] ≤ goal``, mode ``"max"`` when ``logs[monitor] ≥ goal``;
+    ``"auto"`` (the default) is "min" for ``loss``/``val_loss`` and the metric's direction
+    otherwise ("max" for accuracies), as ``EarlyStopping`` decides. The epoch is completed;
+    ``History.stop_reason`` is then ``"goal"``. MATLAB's training functions stop the same way when
+    the performance reaches ``net.trainParam.goal`` ("Performance goal met").
 
     Args:
         goal: the value to reach (a finite number).
         monitor: the log key to watch (``"loss"``, ``"val_loss"``, ``"accuracy"``, ...).
-        mode: ``"min"`` or ``"max"``.
+        mode: ``"auto"``, ``"min"`` or ``"max"``.
 
     Attributes:
         reached_epoch: the epoch (0-based) at which the goal was reached, ``None`` before.
@@ -31,7 +32,7 @@ class Goal(Callback):
 
     stop_reason = "goal"
 
-    def __init__(self, goal: float, monitor: str = "loss", mode: str = "min"):
+    def __init__(self, goal: float, monitor: str = "loss", mode: str = "auto"):
         super().__init__()
         if not isinstance(goal, numbers.Real) or isinstance(goal, bool) or not math.isfinite(goal):
             raise ValueError(f"`goal` must be a finite number. Received: goal={goal!r}")
@@ -39,19 +40,23 @@ class Goal(Callback):
             raise ValueError(f"`monitor` must be a non-empty string. Received: monitor={monitor!r}")
         self.goal = float(goal)
         self.monitor = monitor
-        self.mode = check_choice("mode", mode, ("min", "max"))
+        self.mode = check_choice("mode", mode, ("auto", "min", "max"))
+        self.direction: str | None = None
         self.reached_epoch: int | None = None
 
     def on_train_begin(self, logs=None):
+        self.direction = self.mode if self.mode != "auto" else monitor_direction(self, self.monitor)
         self.reached_epoch = None
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
         if value is None:
             warnings.warn(f"Goal is conditioned on `{self.monitor}`, which is not in the logs. "
-                          f"Available keys: {', '.join(logs or {})}", stacklevel=2)
+                          f"Available keys: {', '.join(logs or {})}", stacklevel=4)
             return
-        reached = value <= self.goal if self.mode == "min" else value >= self.goal
+        if self.direction is None:
+            self.direction = self.mode if self.mode != "auto" else monitor_direction(self, self.monitor)
+        reached = value <= self.goal if self.direction == "min" else value >= self.goal
         if reached:
             self.reached_epoch = epoch
             self.model.stop_training = True

@@ -3,11 +3,11 @@ tool shows (learning rate, gradient norm, time, validation failures, μ, and why
 
 from __future__ import annotations
 
+import math
 import time
 
-import numpy as np
-
 from refnn.callbacks.base import Callback
+from refnn.optimizers.base import ModelOptimizer
 
 __all__ = ["History", "STOP_REASONS"]
 
@@ -33,21 +33,25 @@ class History(Callback):
 
     The training record (MATLAB's ``tr``), per epoch, in ``record``:
 
-    * ``"learning_rate"`` — the rate of the next update (schedules and callbacks applied), as
-      Keras's ``ReduceLROnPlateau`` logs it; absent for Levenberg–Marquardt, which has none;
+    * ``"learning_rate"`` — the rate of the next update, after this epoch's callbacks (a schedule
+      evaluated at the step count; Keras's ``ReduceLROnPlateau`` logs the rate *before* its own
+      change); absent for Levenberg–Marquardt, which has none;
     * ``"gradient_norm"`` — ``‖∇E‖₂`` of the epoch's last training batch (penalties included,
-      before clipping; with the full batch, the gradient of the epoch); for Levenberg–Marquardt
-      its ``‖Jᵀe‖₂``;
+      before clipping; with the full batch, the gradient of the epoch), taken when the epoch's
+      batches end; for Levenberg–Marquardt its ``‖Jᵀe + penalty‖₂``, the gradient of ``½ Σ e²`` (the
+      sum-of-squares scale, whatever constant the compiled loss has);
     * ``"seconds"`` — elapsed since ``History``'s ``on_train_begin`` (after the user's
       callbacks': a ``TimeLimit``'s ``elapsed`` can be a hair larger), at the epoch's end;
     * ``"validation_failures"`` — with validation data: epochs since the best ``val_loss`` so far
       (a strict improvement resets it to 0; MATLAB's ``val_fail``);
     * ``"mu"`` — Levenberg–Marquardt's damping μ after the epoch.
 
-    ``stop_reason`` says why ``fit`` ended (a key of ``STOP_REASONS``: ``"epochs"``, ``"time"``,
+    ``stop_reason`` says why ``fit`` ended: a key of ``STOP_REASONS`` (``"epochs"``, ``"time"``,
     ``"early stopping"``, ``"goal"``, ``"non-finite"``, ``"minimum gradient"``, ``"maximum mu"``,
-    ``"callback"``).
+    ``"callback"``) or the ``stop_reason`` a user's callback class declares.
     """
+
+    stop_reason: str | None = None
 
     def __init__(self):
         super().__init__()
@@ -56,13 +60,13 @@ class History(Callback):
         self.record: dict[str, list[float]] = {}
         self.stop_reason: str | None = None
         self._start = 0.0
-        self._best_val_loss: float | None = None
+        self._best_val_loss = math.inf
         self._failures = 0
 
     def on_train_begin(self, logs=None):
         self.epoch = []
         self._start = time.perf_counter()
-        self._best_val_loss, self._failures = None, 0
+        self._best_val_loss, self._failures = math.inf, 0  # a NaN val_loss is a failure
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -79,7 +83,7 @@ class History(Callback):
             entries.update(_optimizer_entries(model, optimizer))
         if "val_loss" in logs:
             value = float(logs["val_loss"])
-            if self._best_val_loss is None or value < self._best_val_loss:
+            if value < self._best_val_loss:
                 self._best_val_loss, self._failures = value, 0
             else:
                 self._failures += 1
@@ -92,14 +96,17 @@ class History(Callback):
 
 
 def _optimizer_entries(model, optimizer) -> dict:
-    """Learning rate, gradient norm and μ, as the optimizer and the model's gradient buffers
-    hold them at the end of an epoch."""
-    if hasattr(optimizer, "mu"):  # Levenberg–Marquardt: μ and ‖Jᵀe‖ are its own
-        norm = optimizer.gradient_norm
-        return {"gradient_norm": float("nan") if norm is None else float(norm), "mu": float(optimizer.mu)}
+    """Learning rate, gradient norm and μ at the end of an epoch: a whole-model optimizer's own
+    (Levenberg–Marquardt: μ and ‖Jᵀe‖), else the rate and the norm ``fit`` took after the batches."""
+    if isinstance(optimizer, ModelOptimizer):
+        entries = {}
+        for key, attribute in (("gradient_norm", "gradient_norm"), ("mu", "mu")):
+            value = getattr(optimizer, attribute, None)
+            if value is not None:
+                entries[key] = float(value)
+        return entries
     entries = {"learning_rate": float(optimizer.current_learning_rate())}
-    grads = getattr(model, "_grads", None)
-    if grads is not None:
-        flat = grads.flat.astype(np.float64, copy=False)
-        entries["gradient_norm"] = float(np.sqrt(np.dot(flat, flat)))
+    norm = getattr(model, "_epoch_gradient_norm", None)
+    if norm is not None:
+        entries["gradient_norm"] = norm
     return entries

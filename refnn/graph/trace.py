@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from refnn.activations import uses_diagonal_shortcut
 from refnn import losses as refnn_losses
 from refnn import regularizers
 from refnn.graph import losses as graph_losses
@@ -207,7 +208,7 @@ def _per_sample_loss(loss, targets: Node, prediction: Node, from_logits: bool) -
 
 def _activation_name(layer) -> str:
     """The layer's activation by name; the graph differentiates softmax by its Jacobian only."""
-    if getattr(layer.activation, "derivative", "jacobian") != "jacobian":
+    if uses_diagonal_shortcut(layer.activation):
         raise TypeError(f"graph.trace differentiates softmax by its Jacobian; {layer.name!r} uses "
                         f"{layer.activation!r}, whose diagonal shortcut is not a derivative of the graph's ops.")
     return layer.activation.name

@@ -3,8 +3,8 @@
 ``Trainer`` is the half of ``Sequential`` that drives the training loop; the other half
 (``refnn.models.sequential``) is the stack of layers it trains: forward, backward, the loss and
 its gradients, the parameters. It relies on that half for ``layers``, ``params``, ``dtype``,
-``_forward``, ``_loss_and_gradients``, ``_loss_input`` and the input checks (Keras splits its
-``Model`` the same way, into a ``Trainer`` and the layer graph).
+``_forward``, ``_loss_and_gradients``, ``_loss_input``, ``_logits_layer``, ``_grads`` and the input
+checks (Keras splits its ``Model`` the same way, into a ``Trainer`` and the layer graph).
 """
 
 from __future__ import annotations
@@ -218,7 +218,16 @@ class Trainer:
                 callback_list.on_train_batch_end(step, self._running_logs(loss_sum, metric_sums, seen))
             if self.stop_training:
                 break
+        self._epoch_gradient_norm = self._gradient_norm()
         return self._running_logs(loss_sum, metric_sums, seen)
+
+    def _gradient_norm(self) -> float | None:
+        """``‖∇E‖₂`` of the last training batch, read from the packed gradient buffer (which the
+        optimizers never write into); ``None`` for a whole-model optimizer, which keeps its own."""
+        if isinstance(self.optimizer, ModelOptimizer):
+            return None
+        flat = self._grads.flat.astype(np.float64, copy=False)
+        return float(np.sqrt(flat @ flat))
 
     def _running_logs(self, loss_sum: float, metric_sums: list, seen: int) -> dict[str, float]:
         """Keras's epoch logs: size-weighted means of the batch losses and metrics so far."""

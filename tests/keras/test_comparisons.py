@@ -82,7 +82,9 @@ def test_printed_summary_has_one_row_per_comparison_and_difference(quick):
     # at least one teaching row per convention item
     for prefix in ("momentum", "RMSprop", "Adam", "MSE", "BCE", "softmax", "CCE", "L2", "staircase"):
         assert any(d.what.startswith(prefix) for d in report.differences), prefix
-    assert f"{len(report.checks)} of {len(report.checks)} comparisons within tolerance." in text
+    assert f"{len(report.checks)} of {len(report.checks)} comparisons within tolerance (" in text
+    n_keras = sum(c.kind == rep.KERAS for c in report.checks)
+    assert f"{n_keras} against Keras/TensorFlow" in text
     assert "Report: " in text and "index.html" in text
 
 
@@ -267,7 +269,8 @@ def test_check_status_semantics():
     assert rep.Check("a", {"float64": float("nan")}, tol).passed is False
     assert rep.Check("a", {"float64": None, "float32": None}, tol, "not compared").passed is None
     report = rep.Report("t", [rep.Section("s", "S", checks=[rep.Check("a", {"float64": None}, tol)])])
-    assert report.passed and "0 of 1 comparisons within tolerance, 1 not run." in rep.summary_text(report)
+    assert report.passed
+    assert "0 of 1 comparisons within tolerance, 1 not run (1 against Keras/TensorFlow)." in rep.summary_text(report)
 
 
 def test_formatting():

@@ -67,6 +67,13 @@ def test_the_bridge_refuses_a_diagonal_softmax_with_the_reason():
     model.compile("sgd", "categorical_crossentropy")
     with pytest.raises(NotMappableError, match=r"Softmax\(derivative='diagonal'\).*Keras always uses the Jacobian"):
         to_keras(model)
+    separate = refnn.Sequential([layers.Dense(3), layers.Activation(Softmax(derivative="diagonal"))],
+                                input_dim=2, seed=0)
+    separate.compile("sgd", "categorical_crossentropy")
+    assert repr(separate.layers[1]) == "Activation(Softmax(derivative='diagonal'))"
+    with pytest.raises(NotMappableError,
+                       match=r"Layer 'activation_0' \(Activation\): Softmax\(derivative='diagonal'\)"):
+        to_keras(separate)
 
 
 @pytest.mark.parametrize("activation, loss, weights, y", [
@@ -88,3 +95,27 @@ def test_far_beyond_the_clip_the_metric_follows_keras_into_the_logits(activation
     assert mine[loss] > 20
     assert mine[loss] == pytest.approx(theirs[loss], rel=1e-12)
     assert mine["loss"] == pytest.approx(theirs["loss"], rel=1e-12)
+
+
+def test_a_crossentropy_metric_of_a_mismatched_output_is_a_labelled_known_difference():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((40, 4))
+    y = np.eye(3)[np.argmax(x[:, :3], axis=1)]
+    model = refnn.Sequential([layers.Dense(3, activation="softmax")], input_dim=4, seed=0)
+    model.compile("sgd", "categorical_crossentropy", metrics=["binary_crossentropy"])
+    result = compare.training(model, x, y, epochs=2, batch_size=20)
+    rows = {r.name: r for r in result.rows}
+    assert not rows["history/binary_crossentropy"].passed  # Keras: the sigmoid crossentropy of the logits
+    label = rows["history/binary_crossentropy"].known_difference
+    assert "the metric 'binary_crossentropy' of a softmax output" in label
+    assert rows["history/loss"].passed and rows["history/loss"].known_difference == ""
+
+
+def test_a_sparse_crossentropy_metric_that_ignores_a_class_is_not_mapped():
+    from keras_bridge.losses import metrics_from_keras
+
+    spec = {"class_name": "SparseCategoricalCrossentropy", "config": {"name": "scce", "ignore_class": 0}}
+    with pytest.raises(NotMappableError, match="SparseCategoricalCrossentropy"):
+        metrics_from_keras([spec])
+    set_aside = []
+    assert metrics_from_keras([spec], set_aside) == [] and "SparseCategoricalCrossentropy" in set_aside[0]

@@ -76,7 +76,6 @@ def test_the_two_momentum_forms_meet_at_the_mapped_rate(measured):
     assert forms["mapped_max_rel"] <= PATH_TOL and max(forms["distance_mapped"]) < 1e-12
     assert max(forms["distance_naive"]) > 1.0  # the same η: another path
     assert forms["velocity_max_rel"] <= PATH_TOL  # refnn's velocity form is Keras's at the same η
-    assert forms["ema"] == measured["surfaces"]["quadratic"]["runs"]["momentum"]["refnn"]
 
 
 def test_the_training_curves_agree_and_fall(measured):

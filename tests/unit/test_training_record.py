@@ -128,7 +128,7 @@ def test_levenberg_marquardt_stop_reasons():
     ({"goal": float("nan")}, r"`goal` must be a finite number. Received: goal=nan"),
     ({"goal": "0.1"}, r"`goal` must be a finite number. Received: goal='0.1'"),
     ({"goal": 0.1, "monitor": ""}, r"`monitor` must be a non-empty string"),
-    ({"goal": 0.1, "mode": "auto"}, r"mode"),
+    ({"goal": 0.1, "mode": "best"}, r"`mode` must be one of .* Received: mode=.best."),
 ])
 def test_goal_refuses_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -175,8 +175,69 @@ def test_crossentropy_metric_takes_the_logits_of_a_softmax_output_as_the_loss_do
     result = model.evaluate(x, y)
     assert result["loss"] == pytest.approx(60.0 + np.log1p(np.exp(-60.0)), rel=1e-12)
     assert result["categorical_crossentropy"] == pytest.approx(result["loss"], rel=1e-12)
-    # binary crossentropy fuses with a sigmoid only: of a softmax output it reads the clipped probabilities
+    # refnn fuses binary crossentropy with a sigmoid only: of a softmax output it reads the clipped
+    # probabilities (Keras would take the softmax's logits: a known difference, keras_bridge.compare)
     of_probabilities = float(metrics.get("binary_crossentropy")(y, model.predict(x))[0])
     assert result["binary_crossentropy"] == of_probabilities and of_probabilities < 12
     history = model.fit(x, y, epochs=1, verbose=0)
     assert history.history["categorical_crossentropy"][0] == pytest.approx(history.history["loss"][0], rel=1e-12)
+
+
+def test_a_nan_val_loss_is_a_validation_failure_and_goal_reads_the_metric_direction():
+    class FakeValidation(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs["val_loss"] = [float("nan"), 1.0, 0.5][epoch]
+
+    x, y = regression()
+    history = small_model().fit(x, y, epochs=3, verbose=0, callbacks=[FakeValidation()])
+    assert history.record["validation_failures"] == [1, 0, 0]
+
+    xc, yc = classification()
+    model = refnn.Sequential([layers.Dense(3, activation="softmax")], input_dim=4, seed=0)
+    model.compile(optimizers.SGD(0.5), "categorical_crossentropy", metrics=["accuracy"])
+    goal = Goal(0.9, monitor="accuracy")  # mode "auto": accuracy goes up
+    history = model.fit(xc, yc, epochs=200, verbose=0, callbacks=[goal])
+    assert history.stop_reason == "goal" and history.history["accuracy"][-1] >= 0.9 > history.history["accuracy"][0]
+    with pytest.raises(ValueError, match="Goal cannot tell whether `val_auc` should be minimised or maximised"):
+        model.fit(xc, yc, epochs=1, verbose=0, callbacks=[Goal(0.9, monitor="val_auc")])
+    with pytest.warns(UserWarning, match="Goal is conditioned on `val_loss`, which is not in the logs"):
+        model.fit(xc, yc, epochs=1, verbose=0, callbacks=[Goal(0.1, monitor="val_loss")])
+
+
+def test_the_gradient_norm_is_the_last_batchs_before_clipping_even_if_a_callback_recomputes_gradients():
+    x, y = regression(n=30)
+
+    class Recompute(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.loss_and_gradients(x[:3], y[:3])  # overwrites the gradient buffer
+
+    reference = small_model(optimizers.SGD(0.05, clipnorm=1e-3))
+    model = small_model(optimizers.SGD(0.05, clipnorm=1e-3))
+    history = model.fit(x, y, epochs=1, batch_size=16, shuffle=False, verbose=0, callbacks=[Recompute()])
+    reference.train_step(x[:16], y[:16])
+    _, grads = reference.loss_and_gradients(x[16:], y[16:])  # the last (partial) batch, unclipped
+    expected = np.sqrt(sum(float(np.sum(g * g)) for g in grads.values()))
+    assert history.record["gradient_norm"] == [pytest.approx(expected, rel=1e-12)]
+    assert expected > 1e-3  # clipping would have changed it
+
+
+def test_a_callback_that_undoes_a_stop_does_not_take_the_blame():
+    class StopThenUndo(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.stop_training = True
+
+    class Undo(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.stop_training = False
+
+    x, y = regression()
+    history = small_model().fit(x, y, epochs=3, verbose=0, callbacks=[StopThenUndo(), Undo(), TimeLimit(1e-9)])
+    assert history.stop_reason == "time" and len(history.epoch) == 1
+
+
+def test_bad_activation_configs_name_the_argument():
+    from refnn import activations
+
+    for bad in ({"name": "relu", "config": {"derivative": "diagonal"}}, {"name": "softmax", "config": "diagonal"}):
+        with pytest.raises(ValueError, match=r"`config` does not fit .* Received: activation="):
+            activations.get(bad)
