@@ -41,13 +41,14 @@ def section(m: dict, title: str) -> Section:
           "twins for ever, and a layer of 16 units works like one. Weights too large put tanh and sigmoid units "
           "on their flat tails (f′ ≈ 0); too small, and the signal fades layer after layer. Glorot's and He's "
           "formulas choose Var(W) so that the signal's variance stays the same from layer to layer: Glorot for "
-          "tanh-like units (the average of the forward and the backward condition), He for ReLU, which zeroes "
-          "half of its inputs and so needs twice the variance. Keras: `keras.initializers.GlorotUniform` (the "
+          "tanh-like units, 2/(fan_in + fan_out) — the harmonic mean of the forward condition 1/fan_in and the "
+          "backward one 1/fan_out; He for ReLU, which zeroes half of its pre-activations (E[h²] = Var(z)/2) and "
+          "so needs twice the variance, 2/fan_in. Keras: `keras.initializers.GlorotUniform` (the "
           "default kernel initializer of `Dense`, as in refnn) and `HeNormal` (a normal truncated at ±2s, "
           "s = √(2/fan_in)/0.8796, so that the variance is still 2/fan_in); refnn's `initializers` use the same "
           f"formulas. Data: {m['dataset']}; everything in float64.")
     _symmetry_part(s, m["symmetry"])
-    _saturation_part(s, m["saturation"])
+    _saturation_part(s, m["saturation"], {key: m[key] for key in ("errors", "tolerances", "networks")})
     _depth_part(s, m["depth"])
     _initializer_part(s, m["initializers"])
     s.checks = _checks(m)
@@ -59,6 +60,9 @@ def _symmetry_part(s: Section, sym: dict) -> None:
     cases = sym["cases"]
     acc = {c: cases[c]["test_accuracy"] for c in cases}
     symmetric = max(max(cases[c]["spread"][side]) for c in ("zeros", "constant") for side in ("refnn", "keras"))
+    identical = ("it is **0** in both frameworks for both symmetric starts: the units are still identical"
+                 if symmetric == 0.0 else f"it is at most **{fmt_num(symmetric)}** in both frameworks for both "
+                 "symmetric starts: the units have drifted apart by no more than that")
     s.add(Heading("Equal weights stay equal"),
           f"A 64-{sym['hidden'][0]}-{sym['hidden'][1]}-10 tanh/softmax network, trained {sym['epochs']} epochs "
           f"(SGD, η = 0.1, momentum 0.9, batch 32, {sym['n_train']} images) in refnn and in Keras on the same "
@@ -67,12 +71,14 @@ def _symmetry_part(s: Section, sym: dict) -> None:
           f"{sym['output_spread']}): equal rows keep the hidden units interchangeable, distinct columns keep "
           "the ten outputs from starting tied); refnn's seeded Glorot uniform. The *spread* of a layer is the "
           "largest difference between two of its units' incoming weights, biases or outgoing weights. After "
-          f"training it is **{fmt_num(symmetric)}** in both frameworks for both symmetric starts: the units are "
-          f"still identical, and the network learns no more than one unit per layer could — test accuracy "
+          f"training {identical}. Test accuracy: "
           f"{fmt_num(acc['constant']['refnn'], 3)} (constant) and {fmt_num(acc['zeros']['refnn'], 3)} (zeros) "
           f"against {fmt_num(acc['random']['refnn'], 3)} from the random start (chance: "
           f"{fmt_num(sym['chance'], 2)}). With all weights 0, tanh(0) = 0 makes every hidden output and every "
           "kernel gradient 0: only the output bias moves (towards the class frequencies).")
+    columns = max(float(np.ptp(np.asarray(cases[c]["hidden_1"]), axis=1).max()) for c in ("zeros", "constant"))
+    copies = (f"every column is the same — {sym['hidden'][0]} copies of one unit" if columns == 0.0 else
+              f"the columns differ by at most {fmt_num(columns)}")
     panels = [Panel("training loss", "epoch", "loss (crossentropy)", []),
               Panel("test accuracy", "epoch", "accuracy (share of test images)", [],
                     hlines=[(sym["chance"], "chance")])]
@@ -83,8 +89,9 @@ def _symmetry_part(s: Section, sym: dict) -> None:
                              Series(f"{case} Keras", epochs, c["history"]["keras"][key], _KERAS, _CASE_COLORS[case])]
     s.add(Plot("initialization-symmetry-curves", "Training from a symmetric start (zeros, constant) and from "
                "Glorot uniform: refnn solid, Keras dotted (the curves coincide).", panels),
-          Figure("initialization-symmetry-units", "The first hidden layer's 16 outputs for 12 test images after "
-                 "training (refnn): from a symmetric start every column is the same — 16 copies of one unit.",
+          Figure("initialization-symmetry-units", f"The first hidden layer's {sym['hidden'][0]} outputs for "
+                 f"{len(cases['zeros']['hidden_1'])} test images after training (refnn): from a symmetric start "
+                 f"{copies}.",
                  _draw_hidden_units(cases), size=(12.0, 3.8)),
           Table(["start", "spread layer 1 (refnn / Keras)", "spread layer 2 (refnn / Keras)", "spread at the start",
                  "test accuracy (refnn / Keras)", "max rel. diff. (curves, weights)"],
@@ -108,9 +115,9 @@ def _draw_hidden_units(cases: dict):
 
 
 # ---- 2. saturation -------------------------------------------------------------------------------------------
-def _saturation_part(s: Section, sat: dict) -> None:
+def _saturation_part(s: Section, sat: dict, parity: dict) -> None:
     tanh, sigmoid = sat["cases"]["tanh"], sat["cases"]["sigmoid"]
-    small, glorot, large = list(tanh)
+    small, _, large = list(tanh)
     depth = sat["depth"]
     s.add(Heading("Too small, too large: collapse and saturation"),
           f"{depth} tanh (sigmoid) layers of {sat['width']} units and a softmax output, biases 0, weights drawn "
@@ -123,17 +130,8 @@ def _saturation_part(s: Section, sat: dict) -> None:
           f"(std {fmt_num(sigmoid[small]['std']['refnn'][-1])} at layer {depth}). "
           f"**Large σ**: {fmt_num(100 * tanh[large]['saturated'][-1], 3)} % of the tanh outputs of layer {depth} "
           f"lie within {sat['saturated_within']} of ±1 (sigmoid: {fmt_num(100 * sigmoid[large]['saturated'][-1], 3)} "
-          f"% within {sat['saturated_within']} of 0 or 1), where f′ ≈ 0. The gradients: with sigmoid (f′ ≤ ¼) ‖∂E/∂W‖ "
-          f"{_trend(sigmoid[glorot]['grad_norm']['refnn'])} toward the input — from "
-          f"{fmt_num(sigmoid[glorot]['grad_norm']['refnn'][-1])} at the output to "
-          f"{fmt_num(sigmoid[glorot]['grad_norm']['refnn'][0])} at layer 1 even with Glorot's σ; small tanh weights "
-          f"leave every layer's gradient at ~{fmt_num(tanh[small]['grad_norm']['refnn'][0], 2)} (∂E/∂W_ℓ = "
-          "h_ℓ₋₁ᵀ·∂E/∂z_ℓ: the forward signal shrinks ×0.1 per layer up, the backward one ×0.1 per layer down, and "
-          "their product is the same tiny number everywhere). With large tanh "
-          f"weights the gradient *{_trend(tanh[large]['grad_norm']['refnn'])}* toward the input "
-          f"({fmt_num(tanh[large]['grad_norm']['refnn'][-1])} → {fmt_num(tanh[large]['grad_norm']['refnn'][0])}): "
-          "the few unsaturated units pass it on multiplied by the large weights — saturation does not simply "
-          "make gradients vanish, it makes them erratic.")
+          f"% within {sat['saturated_within']} of 0 or 1), where f′ ≈ 0. " + _gradient_text(sat),
+          _rounding_text(sat, parity))
     s.add(Figure("initialization-saturation-histograms", "Histograms of each hidden layer's activations (refnn; "
                  "Keras's agree, see the check below): rows tanh and sigmoid, columns g = 0.1, 1, 10. Small σ: "
                  "everything at 0 (tanh) or ½ (sigmoid); large σ: piled up at the bounds.",
@@ -143,14 +141,89 @@ def _saturation_part(s: Section, sat: dict) -> None:
                [Panel(_ACT_TITLES[act], "layer", "‖∂E/∂W‖ (Frobenius)", _scale_series(cases, "grad_norm"),
                       yscale="log") for act, cases in sat["cases"].items()]),
           Table(["activation", "weights", "std h₁", f"std h{_sub(depth)}", "saturated h₁", f"saturated h{_sub(depth)}",
-                 "‖∂E/∂W₁‖", "‖∂E/∂W_out‖", "h: max rel. diff. refnn–Keras"],
+                 "RMS f′(z) (mean of layers)", "‖∂E/∂W₁‖", "‖∂E/∂W_out‖", "h: max rel. diff. refnn–Keras"],
                 [[_ACT_TITLES[act], name, fmt_num(c["std"]["refnn"][0]), fmt_num(c["std"]["refnn"][-1]),
                   f"{fmt_num(100 * c['saturated'][0], 3)} %", f"{fmt_num(100 * c['saturated'][-1], 3)} %",
+                  fmt_num(float(np.mean(c["slope_rms"])), 3),
                   fmt_num(c["grad_norm"]["refnn"][0]), fmt_num(c["grad_norm"]["refnn"][-1]),
                   fmt_err(c["errors"]["activations"])]
                  for act, cases in sat["cases"].items() for name, c in cases.items()],
                 f"Activations h_ℓ on {sat['batch']} test images (saturated: within {sat['saturated_within']} of the "
                 "activation's bounds) and the kernel gradients, refnn"))
+
+
+def _gradient_text(sat: dict) -> str:
+    """The gradients' trends, each explained by the measured one-layer factor g·RMS f′(z) (σ·√fan_in = g)."""
+    tanh, sigmoid = sat["cases"]["tanh"], sat["cases"]["sigmoid"]
+    small, glorot, large = list(tanh)
+    sig, big = sigmoid[glorot], tanh[large]
+    sig_trend, big_trend = _trend(sig["grad_norm"]["refnn"]), _trend(big["grad_norm"]["refnn"])
+    big_slope = fmt_num(float(np.mean(big["slope_rms"])), 2)
+    factor = f"σ·√fan_in·RMS f′ = {fmt_num(big['gain'], 2)} × {big_slope} ≈ {fmt_num(_backward_factor(big), 2)}"
+    if big_trend == "grows" and _backward_factor(big) > 1.0:
+        why = (f"RMS f′(z) is {big_slope}, so the backward signal is multiplied by about {factor} per layer: the "
+               "units that are not saturated pass it on multiplied by the large weights — saturation does not "
+               "simply make gradients vanish")
+    elif big_trend == "shrinks" and _backward_factor(big) < 1.0:
+        why = (f"RMS f′(z) is {big_slope}, so the backward signal is multiplied by about {factor} per layer: the "
+               "saturated units (f′ ≈ 0) block more of it than the large weights amplify")
+    else:
+        why = f"RMS f′(z) is {big_slope} ({factor} per layer), which alone does not explain the trend"
+    sig_why = (f" (f′ ≤ ¼: each layer multiplies the backward signal by about σ·√fan_in·RMS f′ ≈ "
+               f"{fmt_num(_backward_factor(sig), 2)})" if sig_trend == "shrinks" and _backward_factor(sig) < 1.0
+               else "")
+    return (f"The gradients: with sigmoid{sig_why} ‖∂E/∂W‖ {sig_trend} toward the input — from "
+            f"{fmt_num(sig['grad_norm']['refnn'][-1])} at the output to {fmt_num(sig['grad_norm']['refnn'][0])} at "
+            f"layer 1 with Glorot's σ; small tanh weights leave every layer's gradient at "
+            f"~{fmt_num(tanh[small]['grad_norm']['refnn'][0], 2)} (∂E/∂W_ℓ = h_ℓ₋₁ᵀ·∂E/∂z_ℓ: the forward signal "
+            "shrinks ×0.1 per layer up, the backward one ×0.1 per layer down, and their product is the same tiny "
+            f"number everywhere). With large tanh weights the gradient *{big_trend}* toward the input "
+            f"({fmt_num(big['grad_norm']['refnn'][-1])} → {fmt_num(big['grad_norm']['refnn'][0])}): {why}.")
+
+
+def _backward_factor(case: dict) -> float:
+    """What one layer multiplies the backward signal's size by, about: σ·√fan_in · RMS f′(z) = g · RMS f′(z)
+    (fan_in = fan_out), averaged over the hidden layers."""
+    return case["gain"] * float(np.mean(case["slope_rms"]))
+
+
+def _rounding_text(sat: dict, parity: dict) -> str:
+    """How the refnn–Keras difference of the activations grows, layer by layer, with large weights."""
+    name, case = _worst_large(sat, parity)
+    first, last, growth = _error_growth(case, sat["depth"])
+    tol = parity["tolerances"]
+    trend = (f"grows from {fmt_err(first)} at layer 1 to {fmt_err(last)} at layer {sat['depth']} "
+             f"(×{fmt_num(growth, 2)} per layer): a rounding difference in h_ℓ reaches z_ℓ₊₁ multiplied by the "
+             "large weights and passes wherever f′ is not ≈ 0 — the forward pass is ill-conditioned"
+             if growth > 1.0 else f"stays between {fmt_err(first)} and {fmt_err(last)} from layer 1 to layer "
+             f"{sat['depth']}")
+    return (f"Rounding, too, depends on the weights: refnn's and Keras's activations differ by at most "
+            f"{fmt_err(parity['errors']['activations'])} in every network with weights at Glorot/He scale or "
+            f"smaller, but in the {_network(name)} the difference {trend}. How large it ends up depends on the order "
+            "in which NumPy's BLAS and TensorFlow's oneDNN add up the products, so the large-weight networks are "
+            f"held to {fmt_err(tol['activations_large_weights'])} (the gradient tolerance) instead of "
+            f"{fmt_err(tol['activations'])} (the forward one).")
+
+
+def _worst_large(sat: dict, parity: dict) -> tuple[str, dict]:
+    """The large-weight network with the largest refnn–Keras difference of the activations."""
+    cases = {f"{act}, {name}": c for act, by_name in sat["cases"].items() for name, c in by_name.items()}
+    name = max(parity["networks"]["activations_large_weights"], key=lambda n: cases[n]["errors"]["activations"])
+    return name, cases[name]
+
+
+def _error_growth(case: dict, depth: int) -> tuple[float, float, float]:
+    """The activations' refnn–Keras difference at the first and the last hidden layer, and its geometric
+    mean growth per layer."""
+    first, last = case["activation_errors"][0], case["activation_errors"][depth - 1]
+    growth = (last / first) ** (1.0 / (depth - 1)) if first > 0.0 else math.inf
+    return first, last, growth
+
+
+def _network(name: str) -> str:
+    """``"tanh, large (10×Glorot)"`` → ``"tanh network with large (10×Glorot) weights"``."""
+    activation, weights = name.split(", ", 1)
+    return f"{_ACT_TITLES.get(activation, activation)} network with {weights} weights"
 
 
 def _trend(norms: list[float]) -> str:
@@ -292,16 +365,34 @@ def _formula_density(name: str, t: np.ndarray, k: dict) -> np.ndarray:
 
 # ---- checks ------------------------------------------------------------------------------------------------------
 def _checks(m: dict) -> list[Check]:
-    err, tol = m["errors"], m["tolerances"]
+    err, tol, nets = m["errors"], m["tolerances"], m["networks"]
     epochs = m["symmetry"]["epochs"]
+    name, case = _worst_large(m["saturation"], m)
+    first, last, growth = _error_growth(case, m["saturation"]["depth"])
+    gains = sorted({c["gain"] for cases in m["saturation"]["cases"].values() for c in cases.values() if c["gain"] > 1})
     return [
         Check(f"initialization: zero, constant and Glorot starts trained {epochs} epochs (curves, final weights)",
               {"float64": err["training"]}, {"float64": tol["training"]},
               note="keras_bridge.compare.training, the same batches", kind=KERAS),
-        Check("initialization: each layer's activations, 10 deep tanh/sigmoid/ReLU networks",
+        Check(f"initialization: each layer's activations, {len(nets['activations'])} deep networks with weights "
+              f"at Glorot/He scale or smaller ({_activation_list(nets['activations'])})",
               {"float64": err["activations"]}, {"float64": tol["activations"]},
               note="the same weights, inference mode", kind=KERAS),
-        Check("initialization: ∂E/∂W and ∂E/∂h of each layer, the same networks",
+        Check(f"initialization: each layer's activations, {len(nets['activations_large_weights'])} deep networks "
+              f"with {' and '.join(f'{fmt_num(g, 2)}×' for g in gains)} Glorot's σ "
+              f"({_activation_list(nets['activations_large_weights'])})",
+              {"float64": err["activations_large_weights"]}, {"float64": tol["activations_large_weights"]},
+              note=f"ill-conditioned: large weights amplify rounding layer by layer ({_network(name)}: "
+                   f"{fmt_err(first)} at "
+                   f"layer 1, {fmt_err(last)} at the last hidden layer, ×{fmt_num(growth, 2)} per layer), by an "
+                   "amount that depends on BLAS/oneDNN summation order — held to the gradient tolerance", kind=KERAS),
+        Check(f"initialization: ∂E/∂W and ∂E/∂h of each layer, the same {len(nets['gradients'])} networks",
               {"float64": err["gradients"]}, {"float64": tol["gradients"]},
               note="refnn's backpropagation against tf.GradientTape", kind=KERAS),
     ]
+
+
+def _activation_list(names: list[str]) -> str:
+    """``"tanh, Glorot"``, ... → ``"tanh/sigmoid"``: the activations, in order, once each."""
+    acts = dict.fromkeys(_ACT_TITLES.get(n.split(",")[0], n.split(",")[0]) for n in names)
+    return "/".join(acts)

@@ -21,11 +21,17 @@ what says how well a regularised model fits the data.
 Runs: plain; L2 at three strengths; L1; early stopping (``EarlyStopping(monitor="val_loss",
 patience, restore_best_weights=True)``); a smaller network (64-32-10) — each through
 ``keras_bridge.compare.training`` (refnn and its Keras twin from the same weights on the same
-batches; one check per run, ``TOLERANCES["training"]["float64"]``). Dropout (two rates) draws its
-masks from each framework's own generator (NumPy's PCG64, TensorFlow's Philox), so its curves can
-only agree in distribution: each side trains from the same initial weights on the same batches
-with several mask seeds, and the means of the final numbers are compared against the spread
-(``|mean_refnn − mean_keras| ≤ 3·SE``, ``SE = √(s²_refnn/n + s²_keras/n)``).
+batches; one check per run, ``TOLERANCES["training"]["float64"]``); where early stopping stopped
+is read from each framework's own callback (refnn's ``EarlyStopping`` and Keras's, kept by the
+comparison in ``keras_callbacks``). Dropout (two rates) draws its masks from each framework's own
+generator (NumPy's PCG64, TensorFlow's Philox), so its curves can only agree in distribution: each
+side trains from the same initial weights on the same batches with n mask seeds, and the means of
+m = 3 final numbers are compared by Welch's t test (one ``STATS`` check per rate)::
+
+    SE = √(s²_r/n_r + s²_k/n_k)                                   the standard error of mean_r − mean_k
+    ν  = SE⁴ / ((s²_r/n_r)²/(n_r − 1) + (s²_k/n_k)²/(n_k − 1))    Welch–Satterthwaite degrees of freedom
+    t* = the 1 − α/(2m) quantile of Student's t with ν d.o.f.     α = 0.01 two-sided, Bonferroni over m
+    ratio = |mean_r − mean_k| / (t*·SE)                           agreement ⇔ ratio ≤ 1
 """
 
 from __future__ import annotations
@@ -34,20 +40,23 @@ import numpy as np
 
 import refnn
 from comparisons import datasets
-from comparisons.lessons.overfitting_page import SE_CRITERION, TITLE, render
-from comparisons.lessons.stopping import early_stopping_best
+from comparisons.lessons.overfitting_page import TITLE, render
 from refnn import callbacks, layers, optimizers, regularizers
+from refnn.utils.validation import check_non_negative_int
 
-__all__ = ["TITLE", "SIZES", "WIDTH", "SMALL_WIDTH", "LEARNING_RATE", "BATCH", "METRICS",
-           "SE_CRITERION", "build_model", "run_specs", "measure", "section"]
+__all__ = ["TITLE", "SIZES", "WIDTH", "SMALL_WIDTH", "LEARNING_RATE", "BATCH", "METRICS", "SIGNIFICANCE",
+           "FINALS", "build_model", "run_specs", "welch", "measure", "section"]
 
 WIDTH, SMALL_WIDTH = 256, 32
 LEARNING_RATE, BATCH = 5e-3, 50
 METRICS = ["accuracy", "categorical_crossentropy"]
-#: dropout: the means of both sides agree when they differ by at most this many standard errors
+#: dropout: the two-sided level of Welch's t test of one rate, shared by its quantities (Bonferroni)
+SIGNIFICANCE = 0.01
+#: dropout: the final numbers whose means are compared
+FINALS = ("categorical_crossentropy", "val_categorical_crossentropy", "val_accuracy")
 #: quick → the size of the lesson
 SIZES = {
-    False: {"train_rows": 150, "validation_rows": 300, "epochs": 30, "patience": 5, "dropout_seeds": 5,
+    False: {"train_rows": 150, "validation_rows": 300, "epochs": 30, "patience": 5, "dropout_seeds": 10,
             "l2": (1e-4, 1e-3, 1e-2), "l1": (1e-4,), "dropout_rates": (0.2, 0.5)},
     True: {"train_rows": 100, "validation_rows": 150, "epochs": 16, "patience": 3, "dropout_seeds": 3,
            "l2": (1e-3,), "l1": (), "dropout_rates": (0.5,)},
@@ -100,13 +109,35 @@ def _data(size: dict, seed: int):
     return digits.x_train[:n], digits.y_train[:n], digits.x_test[:v], digits.y_test[:v]
 
 
-def _early_stopping_epochs(history: dict, epochs: int) -> dict:
-    """1-based epochs as ``fit`` prints them: the best ``val_loss`` (EarlyStopping's float32 rule),
-    the epoch training stopped at (``None`` when every epoch ran) and the epoch whose weights were
-    restored (the best one: ``restore_best_weights``)."""
-    run = len(history["val_loss"])
-    best = early_stopping_best(history["val_loss"]) + 1
-    return {"best": best, "stopped": run if run < epochs else None, "restored": best, "epochs_run": run}
+def _early_stopping(patience: int) -> callbacks.EarlyStopping:
+    return callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+
+
+def _stop_epochs(stopper, epochs_run: int) -> dict:
+    """1-based epochs as ``fit`` prints them, read from an ``EarlyStopping`` after its ``fit``
+    (refnn's and Keras's have the same attributes): the best epoch, the epoch training stopped at
+    (``None``: it never fired, ``stopped_epoch == 0``) and the epoch whose weights were restored."""
+    restored = stopper.restore_best_weights and stopper.best_weights is not None
+    return {"best": int(stopper.best_epoch) + 1,
+            "stopped": int(stopper.stopped_epoch) + 1 if stopper.stopped_epoch > 0 else None,
+            "restored": int(stopper.best_epoch) + 1 if restored else None, "epochs_run": int(epochs_run)}
+
+
+def _early_stopping_epochs(spec: dict, data, size: dict, seed: int, result) -> dict:
+    """Where each side stopped, from its own callback: Keras's ``EarlyStopping`` that Keras's
+    ``fit`` ran (``result.keras_callbacks``), and refnn's in refnn's ``fit`` of the comparison's
+    refnn side (the ``keras_exact_copy``; its curve must be the comparison's, number for number)."""
+    from keras_bridge import keras_exact_copy
+
+    x, y, x_val, y_val = data
+    stopper = _early_stopping(spec["early_stopping"])
+    history = keras_exact_copy(build_model(seed, **spec["options"])).fit(
+        x, y, epochs=size["epochs"], batch_size=BATCH, validation_data=(x_val, y_val), shuffle=True,
+        callbacks=[stopper], verbose=0).history
+    (theirs,) = result.keras_callbacks
+    return {"refnn": _stop_epochs(stopper, len(history["val_loss"])),
+            "keras": _stop_epochs(theirs, result.keras_epochs), "patience": spec["early_stopping"],
+            "same_as_comparison": [float(v) for v in history["val_loss"]] == result.refnn_history["val_loss"]}
 
 
 def _compared_run(spec: dict, data, size: dict, seed: int) -> dict:
@@ -115,8 +146,7 @@ def _compared_run(spec: dict, data, size: dict, seed: int) -> dict:
 
     x, y, x_val, y_val = data
     model = build_model(seed, **spec["options"])
-    stoppers = [callbacks.EarlyStopping(monitor="val_loss", patience=spec["early_stopping"],
-                                        restore_best_weights=True)] if "early_stopping" in spec else None
+    stoppers = [_early_stopping(spec["early_stopping"])] if "early_stopping" in spec else None
     result = compare.training(model, x, y, epochs=size["epochs"], batch_size=BATCH,
                               validation_data=(x_val, y_val), shuffle=True, callbacks=stoppers)
     out = {
@@ -129,8 +159,7 @@ def _compared_run(spec: dict, data, size: dict, seed: int) -> dict:
         "weights_error": max(float(r.max_rel) for r in result.rows if r.layer != "history"),
     }
     if stoppers:
-        out["early_stopping"] = {side: _early_stopping_epochs(out[side], size["epochs"]) for side in ("refnn", "keras")}
-        out["early_stopping"]["patience"] = spec["early_stopping"]
+        out["early_stopping"] = _early_stopping_epochs(spec, data, size, seed, result)
     return out
 
 
@@ -198,16 +227,26 @@ def _dropout_seed(rate: float, mask_seeds, data, size: dict, seed: int, twin, sn
     return {k: [float(v) for v in mine[k]] for k in KEYS}, {k: theirs[k] for k in KEYS if k != "val_loss"}
 
 
-def _agreement(mine: list[float], theirs: list[float]) -> dict:
-    """Mean and spread of one final number over the seeds on each side, and whether the means
-    differ by at most ``SE_CRITERION`` standard errors of their difference."""
+def welch(mine, theirs, level: float = SIGNIFICANCE, quantities: int = len(FINALS)) -> dict:
+    """Welch's t test of the difference of two means, two-sided at ``level`` shared (Bonferroni)
+    by ``quantities`` tests (see the module docstring): the means and spreads, SE, ν, t* and
+    ``ratio = |mean_r − mean_k| / (t*·SE)`` (≤ 1: agreement). With no spread on either side,
+    ν and t* are undefined (``None``) and the ratio is 0 for equal means, ∞ otherwise."""
+    from scipy import stats
+
     a, b = np.asarray(mine, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
-    se = float(np.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size))
-    difference = float(a.mean() - b.mean())
+    var_a, var_b = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    se, difference = float(np.sqrt(var_a + var_b)), float(a.mean() - b.mean())
+    df = critical = None
+    if se > 0:
+        df = float((var_a + var_b) ** 2 / (var_a ** 2 / (a.size - 1) + var_b ** 2 / (b.size - 1)))
+        critical = float(stats.t.ppf(1.0 - level / (2 * quantities), df))
+        ratio = abs(difference) / (critical * se)
+    else:
+        ratio = 0.0 if difference == 0 else float("inf")
     return {"refnn_mean": float(a.mean()), "refnn_std": float(a.std(ddof=1)),
             "keras_mean": float(b.mean()), "keras_std": float(b.std(ddof=1)),
-            "difference": difference, "standard_error": se,
-            "within": bool(abs(difference) <= SE_CRITERION * se)}
+            "difference": difference, "standard_error": se, "df": df, "critical_t": critical, "ratio": float(ratio)}
 
 
 def _dropout_run(rate: float, data, size: dict, seed: int) -> dict:
@@ -220,15 +259,22 @@ def _dropout_run(rate: float, data, size: dict, seed: int) -> dict:
     snapshot = _snapshot(twin)
     runs = [_dropout_seed(rate, s, data, size, seed, twin, snapshot) for s in seeds]
     curves = {side: {k: [run[i][k] for run in runs] for k in runs[0][i]} for i, side in enumerate(("refnn", "keras"))}
-    finals = ("categorical_crossentropy", "val_categorical_crossentropy", "val_accuracy")
+    agreement = {k: welch([c[-1] for c in curves["refnn"][k]], [c[-1] for c in curves["keras"][k]],
+                          SIGNIFICANCE, len(FINALS)) for k in FINALS}
+    worst = max(agreement, key=lambda k: agreement[k]["ratio"])
     return {"name": f"dropout p={rate:g}", "rate": rate, "mask_seeds": seeds, "curves": curves,
-            "agreement": {k: _agreement([c[-1] for c in curves["refnn"][k]], [c[-1] for c in curves["keras"][k]])
-                          for k in finals}}
+            "agreement": agreement, "statistics": {"level": SIGNIFICANCE, "quantities": len(FINALS),
+                                                   "worst": worst, "ratio": agreement[worst]["ratio"]}}
 
 
 def measure(quick: bool = False, seed: int = 0) -> dict:
     """Every run of the lesson (see the module docstring); ``quick``: 100 training rows, 16 epochs,
-    one L2 strength and no L1, one dropout rate over 3 seeds."""
+    one L2 strength and no L1, one dropout rate over 3 seeds.
+
+    Raises:
+        ValueError: ``seed`` is not a non-negative integer.
+    """
+    seed = check_non_negative_int("seed", seed)
     size = SIZES[bool(quick)]
     data = _data(size, seed)
     return {

@@ -11,11 +11,11 @@ import numpy as np
 
 from comparisons.history_plot import set_log_scale
 from comparisons.report import (
-    KERAS, LESSON, Check, Figure, Formula, Heading, Section, Table, fmt_err,
+    KERAS, LESSON, STATS, Check, Figure, Formula, Heading, Section, Table, fmt_err,
 )
 from refnn.utils.tolerance import TOLERANCES
 
-__all__ = ["render", "FORMULA"]
+__all__ = ["render", "FORMULA", "WELCH_FORMULA"]
 
 FORMULA = (
     "what fit minimises (Keras and refnn alike; N rows in the batch, w the kernels, not the biases):\n"
@@ -25,19 +25,26 @@ FORMULA = (
     "    dropout y = m ⊙ x / (1 − p),  mᵢ ~ Bernoulli(1 − p)  in training;  y = x  in inference\n"
     "what fit reports: loss and val_loss = E (penalty included);  categorical_crossentropy = (1/N) Σₙ Lₙ alone"
 )
+#: dropout: how the two frameworks' means over the mask seeds are compared (``overfitting.welch``)
+WELCH_FORMULA = (
+    "n mask seeds per side, r = refnn, k = Keras, s² the variance over the seeds of one final number:\n"
+    "    SE = √(s²_r/n_r + s²_k/n_k)                                   the standard error of mean_r − mean_k\n"
+    "    ν  = SE⁴ / ((s²_r/n_r)²/(n_r − 1) + (s²_k/n_k)²/(n_k − 1))    Welch–Satterthwaite degrees of freedom\n"
+    "    t* = Student's t quantile at 1 − α/(2m), ν degrees of freedom  α = 1 % two-sided; m quantities (Bonferroni)\n"
+    "    agreement  ⇔  |mean_r − mean_k| / (t*·SE) ≤ 1"
+)
 _TRAIN, _VALIDATION = "C0", "C1"
 _MARKS = {"best": ("0.2", "--"), "stopped": ("#b00020", "-.")}
 _CE_LABEL = "crossentropy (data only)"
 
 TITLE = "Overfitting and regularisation: L2, L1, dropout, early stopping, a smaller network"
-#: dropout's two frameworks agree when their mean curves differ by at most this many standard errors
-SE_CRITERION = 3.0
 
 
 def _final_epoch(run: dict) -> int:
     """The 0-based epoch whose weights the run ends with: the restored one for early stopping."""
     stop = run.get("early_stopping")
-    return stop["refnn"]["restored"] - 1 if stop else len(run["refnn"]["loss"]) - 1
+    restored = stop["refnn"]["restored"] if stop else None
+    return restored - 1 if restored else len(run["refnn"]["loss"]) - 1
 
 
 def _pm(values) -> str:
@@ -59,9 +66,10 @@ def _early_stopping_marks(ax, run: dict) -> None:
     if stop["stopped"] is not None:
         ax.axvline(stop["stopped"], color=_MARKS["stopped"][0], linestyle=_MARKS["stopped"][1], linewidth=1.2,
                    label=f"stopped: epoch {stop['stopped']}")
-    value = run["refnn"]["val_categorical_crossentropy"][stop["restored"] - 1]
-    ax.plot([stop["restored"]], [value], "*", color="#1f5fbf", markersize=13,
-            label=f"restored: epoch {stop['restored']}'s weights")
+    if stop["restored"]:
+        value = run["refnn"]["val_categorical_crossentropy"][stop["restored"] - 1]
+        ax.plot([stop["restored"]], [value], "*", color="#1f5fbf", markersize=13,
+                label=f"restored: epoch {stop['restored']}'s weights")
     ax.legend(fontsize=9, loc="lower left", framealpha=0.85)
 
 
@@ -191,21 +199,38 @@ def _final_table(measured: dict) -> Table:
                  f"final weight against Keras (tolerance {TOLERANCES['training']['float64']:.0e}, float64).")
 
 
+_FINAL_NAMES = {"categorical_crossentropy": "final training crossentropy",
+                "val_categorical_crossentropy": "final validation crossentropy", "val_accuracy": "final val accuracy"}
+
+
+def _number(value, spec: str) -> str:
+    """``value`` formatted by ``spec``; ``—`` for ``None`` (ν and t* with no spread on either side)."""
+    return "—" if value is None else format(value, spec)
+
+
+def _test_words(run: dict) -> str:
+    """``"Welch's t, two-sided 1 %, Bonferroni over 3 quantities"`` from the run's statistics."""
+    stats = run["statistics"]
+    return (f"Welch's t, two-sided {100 * stats['level']:g} %, Bonferroni over {stats['quantities']} quantities "
+            f"(each at {100 * stats['level'] / stats['quantities']:.2g} %)")
+
+
 def _dropout_table(measured: dict) -> Table:
-    names = {"categorical_crossentropy": "final training crossentropy",
-             "val_categorical_crossentropy": "final validation crossentropy", "val_accuracy": "final val accuracy"}
     rows = []
     for run in measured["dropout"]:
         for key, a in run["agreement"].items():
-            within = "yes" if a["within"] else "no — a difference beyond the seeds' spread"
-            rows.append([run["name"], names[key], f"{a['refnn_mean']:.4f} ± {a['refnn_std']:.4f}",
+            agrees = "yes" if a["ratio"] <= 1.0 else "no — a difference beyond the seeds' spread"
+            rows.append([run["name"], _FINAL_NAMES[key], f"{a['refnn_mean']:.4f} ± {a['refnn_std']:.4f}",
                          f"{a['keras_mean']:.4f} ± {a['keras_std']:.4f}", f"{a['difference']:+.4f}",
-                         f"{SE_CRITERION * a['standard_error']:.4f}", within])
-    k = f"{SE_CRITERION:g}"
-    return Table(["run", "quantity", "refnn mean ± sd", "Keras mean ± sd", "difference of means", f"{k} SE",
-                  f"|difference| ≤ {k} SE"], rows,
+                         f"{a['standard_error']:.4f}", _number(a["df"], ".1f"), _number(a["critical_t"], ".2f"),
+                         f"{a['ratio']:.2f}", agrees])
+    runs = measured["dropout"]
+    return Table(["run", "quantity", "refnn mean ± sd", "Keras mean ± sd", "difference of means", "SE",
+                  "Welch ν", "critical t*", "|difference| / (t*·SE)", "agrees (≤ 1)"], rows,
                  "A statistical comparison, not an equality: each side's masks come from its own random generator. "
-                 "SE = √(s²_refnn/n + s²_Keras/n) over n mask seeds per side, same initial weights and batches.")
+                 f"{len(runs[0]['mask_seeds']) if runs else 0} mask seeds per side, same initial weights and "
+                 f"batches; {_test_words(runs[0]) if runs else ''}. SE = √(s²_refnn/n + s²_Keras/n); ν by "
+                 "Welch–Satterthwaite; t* the critical value of Student's t at ν.")
 
 
 def _early_stopping_table(run: dict) -> Table:
@@ -213,31 +238,45 @@ def _early_stopping_table(run: dict) -> Table:
     for side, label in (("refnn", "refnn"), ("keras", "Keras")):
         s = run["early_stopping"][side]
         rows.append([label, str(s["best"]), "— (ran every epoch)" if s["stopped"] is None else str(s["stopped"]),
-                     str(s["restored"]), f"{run[side]['val_loss'][s['restored'] - 1]:.4f}"])
+                     str(s["restored"] or "— (not restored)"),
+                     f"{run[side]['val_loss'][(s['restored'] or s['epochs_run']) - 1]:.4f}"])
     return Table(["side", "best epoch (min val_loss)", "stopped after epoch", "weights restored from epoch",
                   "val_loss of the restored weights"], rows,
                  f"EarlyStopping(monitor=\"val_loss\", patience={run['early_stopping']['patience']}, "
-                 "restore_best_weights=True); epochs counted from 1, as Keras prints them.")
+                 "restore_best_weights=True); epochs counted from 1, as Keras prints them. Each side read from its "
+                 "own callback after `fit`: refnn's `EarlyStopping`, and Keras's `keras.callbacks.EarlyStopping` "
+                 "(`best_epoch`, `stopped_epoch`).")
 
 
 def _checks(measured: dict) -> list[Check]:
     tol = {"float64": TOLERANCES["training"]["float64"]}
     epochs = measured["size"]["epochs"]
-    return [Check(f"overfitting: {r['name']} ({r['what']}), up to {epochs} epochs — every history key and the "
-                  "final weights", {"float64": r["max_rel"]}, dict(tol),
-                  note="worst key: " + max(r["history_errors"], key=r["history_errors"].get), kind=KERAS)
-            for r in measured["runs"]]
+    checks = [Check(f"overfitting: {r['name']} ({r['what']}), up to {epochs} epochs — every history key and the "
+                    "final weights", {"float64": r["max_rel"]}, dict(tol),
+                    note="worst key: " + max(r["history_errors"], key=r["history_errors"].get), kind=KERAS)
+              for r in measured["runs"]]
+    for run in measured["dropout"]:
+        stats, n = run["statistics"], len(run["mask_seeds"])
+        worst = run["agreement"][stats["worst"]]
+        checks.append(Check(
+            f"overfitting: {run['name']}, {epochs} epochs — means of the final training and validation "
+            "crossentropy and val accuracy", {"float64": stats["ratio"]}, {"float64": 1.0},
+            note=f"a statistical comparison over {n} mask seeds per side: {_test_words(run)}; worst: "
+                 f"{_FINAL_NAMES[stats['worst']]}, ν = {_number(worst['df'], '.1f')}, "
+                 f"t* = {_number(worst['critical_t'], '.2f')}",
+            kind=STATS))
+    return checks
 
 
-def _trap(penalised: list[dict], plain: dict) -> dict:
-    """The penalised run that best shows the trap: its val_loss is no better than the plain run's,
-    and among those its data-only crossentropy is the lowest (else the largest penalty)."""
+def _trap(penalised: list[dict], plain: dict) -> tuple[dict, bool]:
+    """The penalised run that best shows the trap, and whether its val_loss reads as worse than the
+    plain run's: among those that do, the lowest data-only crossentropy; else the largest penalty."""
     def last(run, key):
         return run["refnn"][key][-1]
     looks_worse = [r for r in penalised if last(r, "val_loss") >= plain["val_loss"][-1]]
     if looks_worse:
-        return min(looks_worse, key=lambda r: last(r, "val_categorical_crossentropy"))
-    return max(penalised, key=lambda r: last(r, "val_loss") - last(r, "val_categorical_crossentropy"))
+        return min(looks_worse, key=lambda r: last(r, "val_categorical_crossentropy")), True
+    return max(penalised, key=lambda r: last(r, "val_loss") - last(r, "val_categorical_crossentropy")), False
 
 
 def _story(measured: dict) -> list[str]:
@@ -246,28 +285,40 @@ def _story(measured: dict) -> list[str]:
     plain, size = runs["plain"]["refnn"], measured["size"]
     ce = plain["val_categorical_crossentropy"]
     best = int(np.argmin(ce))
+    if best < len(ce) - 1:
+        validation = (f"its validation crossentropy is lowest at epoch {best + 1} ({ce[best]:.3f}) and rises to "
+                      f"{ce[-1]:.3f} by epoch {len(ce)}: it learns the training rows, not the digits")
+    else:
+        validation = (f"its validation crossentropy is still falling at epoch {len(ce)} ({ce[-1]:.3f}): "
+                      "within these epochs it has not overfitted yet")
     text = [
         f"A network with {runs['plain']['parameters']:,} weights trained on {size['train_rows']} digits "
         f"({size['validation_rows']} held out for validation; Adam η = {measured['learning_rate']:g}, batches of "
         f"{measured['batch_size']}, float64). The plain run's training crossentropy falls to "
-        f"{plain['categorical_crossentropy'][-1]:.2g}, while its validation crossentropy is lowest at epoch "
-        f"{best + 1} ({ce[best]:.3f}) and rises to {ce[-1]:.3f} by epoch {len(ce)}: it learns the training rows, "
-        "not the digits. Each cure below is trained in refnn and in Keras from the same weights on the same "
-        "batches (`keras_bridge.compare.training`): refnn solid, Keras dotted, and they coincide."]
+        f"{plain['categorical_crossentropy'][-1]:.2g}, while {validation}. Each cure below is trained in refnn and "
+        "in Keras from the same weights on the same batches (`keras_bridge.compare.training`): refnn solid, Keras "
+        "dotted, and they coincide."]
     penalised = [r for r in measured["runs"] if r["penalty"]]
     if penalised:
-        worse = _trap(penalised, plain)
-        h = worse["refnn"]
-        text.append(
-            "**Read the data-only crossentropy, not the penalised val_loss.** `val_loss` is the validation "
+        text.append(_trap_story(penalised, plain))
+    text.append(_cures(measured))
+    return text
+
+
+def _trap_story(penalised: list[dict], plain: dict) -> str:
+    """The paragraph on val_loss against the data-only crossentropy, for the run ``_trap`` picks."""
+    run, looks_worse = _trap(penalised, plain)
+    h, ce = run["refnn"], plain["val_categorical_crossentropy"]
+    penalty = h["val_loss"][-1] - h["val_categorical_crossentropy"][-1]
+    reading = ", which reads as *worse*" if looks_worse else \
+        f"; {penalty:.3f} of it is the penalty of the weights, not an error of the predictions"
+    return ("**Read the data-only crossentropy, not the penalised val_loss.** `val_loss` is the validation "
             "crossentropy *plus* λΣw² of the current weights — a property of the weights, not of the predictions. "
-            f"{worse['name']} ends with val_loss {h['val_loss'][-1]:.3f} against the plain run's "
-            f"{plain['val_loss'][-1]:.3f}, which reads as *worse*; its validation crossentropy is "
+            f"{run['name']} ends with val_loss {h['val_loss'][-1]:.3f} against the plain run's "
+            f"{plain['val_loss'][-1]:.3f}{reading}; its validation crossentropy is "
             f"{h['val_categorical_crossentropy'][-1]:.3f} against {ce[-1]:.3f}. Compile with "
             "`metrics=[\"accuracy\", \"categorical_crossentropy\"]` (refnn and Keras alike) and compare runs by "
             "`val_categorical_crossentropy` or `val_accuracy`.")
-    text.append(_cures(measured))
-    return text
 
 
 def _cures(measured: dict) -> str:
@@ -305,12 +356,18 @@ def render(measured: dict) -> Section:
                        "(`val_categorical_crossentropy`): compare runs here. refnn solid, Keras dotted; log scale.",
                        _draw_penalty(measured), (13.0, 4.4)))
     if measured["dropout"]:
+        first = measured["dropout"][0]
         section.add(Heading("Dropout: the same in distribution"),
                     "Dropout draws a fresh mask at every step — refnn from NumPy's generator, Keras from TensorFlow's "
                     "Philox generator. The two cannot draw the same masks, so their curves cannot agree number "
                     "for number (a run-by-run check would fail for that reason alone). What must agree is the "
-                    "distribution: each side trains from the same initial weights on the same batches with several "
-                    f"mask seeds, and the means must differ by no more than {SE_CRITERION:g} standard errors.",
+                    "distribution: each side trains from the same initial weights on the same batches with "
+                    f"{len(first['mask_seeds'])} mask seeds, and the means of the final numbers are compared by "
+                    f"{_test_words(first)}: the difference of the means, in units of the critical t times its "
+                    "standard error, must be at most 1. Such a test flags a true agreement now and then (about "
+                    f"{100 * first['statistics']['level']:g} % of the time for one rate); its check is listed "
+                    "apart in the summary, as statistical.",
+                    Formula(WELCH_FORMULA),
                     Figure("overfitting_dropout", "Dropout: the mean over the mask seeds (line) and the range from "
                            "the lowest to the highest seed (band); refnn solid, Keras dotted and hatched; log scale.",
                            dropout, dropout_size),

@@ -9,7 +9,8 @@ the last 25 % of the training rows for validation), trained until
    ``elapsed ≥ T`` at an epoch's end;
 3. ``EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)``: refnn's, and
    Keras's own through ``keras_bridge.compare.training`` (the bridge turns refnn's callback into
-   ``keras.callbacks.EarlyStopping``); both must stop at the same epoch and keep the same weights;
+   ``keras.callbacks.EarlyStopping``, kept in ``TrainingComparison.keras_callbacks``); both must
+   stop at the same epoch and keep the same weights, each read from its own callback;
 4. ``refnn.callbacks.Goal(0.05, monitor="loss")`` — MATLAB's ``trainParam.goal``; Keras has none
    either, its side is again our emulation (stop when ``loss ≤ goal``);
 5. Levenberg–Marquardt's own stops, refnn alone, on Hagan & Menhaj's sine (1-4-1 tanh, full batch):
@@ -32,6 +33,7 @@ from comparisons.history_plot import best_epoch
 from refnn import callbacks, layers, optimizers
 from refnn.utils.data import split_validation
 from refnn.utils.tolerance import relative_error
+from refnn.utils.validation import check_non_negative_int
 
 __all__ = ["TITLE", "DATASET", "SIZES", "PATIENCE", "GOAL", "build_model", "measure", "section",
            "early_stopping_best"]
@@ -148,23 +150,33 @@ def _fixed_epochs(data, seed: int, epochs: int) -> dict:
             "same_as_comparison": mine["loss"] == list(map(float, result.refnn_history["loss"]))}
 
 
+def _early_stopper() -> callbacks.EarlyStopping:
+    return callbacks.EarlyStopping(monitor="val_loss", patience=PATIENCE, restore_best_weights=True)
+
+
+def _restored_epoch(stopper):
+    """The 0-based epoch whose weights ``on_train_end`` put back (refnn's and Keras's callbacks
+    alike), ``None`` when none were."""
+    return int(stopper.best_epoch) if stopper.restore_best_weights and stopper.best_weights is not None else None
+
+
 def _early_stopping(data, seed: int, epochs: int) -> dict:
-    """refnn's EarlyStopping in refnn's ``fit``; Keras's own through ``compare.training``. Keras's
-    kept epoch is the rule applied to its own val_loss — and its restored weights must equal
-    refnn's (the comparison's final-weight rows), which they can only if it is the same epoch."""
-    stopper = callbacks.EarlyStopping(monitor="val_loss", patience=PATIENCE, restore_best_weights=True)
+    """refnn's EarlyStopping in refnn's ``fit``; Keras's own through ``compare.training``. Each
+    side's stop and restored epoch are read from its own callback after ``fit`` (Keras's from
+    ``result.keras_callbacks``), and the restored weights must agree (the final-weight rows)."""
+    stopper = _early_stopper()
     history = _fit(data, seed, epochs, [stopper])
-    mine = _refnn_run(history, restored_epoch=stopper.best_epoch)
-    mine["stopped_epoch"] = stopper.stopped_epoch
-    result = _compared(data, seed, epochs, [callbacks.EarlyStopping(monitor="val_loss", patience=PATIENCE,
-                                                                    restore_best_weights=True)])
-    kept = early_stopping_best(result.keras_history["val_loss"])
-    # Keras's History does not say why fit ended; EarlyStopping is the only callback that can end it early
-    keras = _keras_run(result.keras_history, "early stopping" if result.keras_epochs < epochs else "epochs",
-                       restored_epoch=kept)
+    mine = _refnn_run(history, restored_epoch=_restored_epoch(stopper))
+    mine["stopped_epoch"] = int(stopper.stopped_epoch)
+    result = _compared(data, seed, epochs, [_early_stopper()])
+    (theirs,) = result.keras_callbacks
+    keras = _keras_run(result.keras_history, "early stopping" if theirs.stopped_epoch > 0 else "epochs",
+                       restored_epoch=_restored_epoch(theirs))
+    keras["stopped_epoch"] = int(theirs.stopped_epoch)
     return {"refnn": mine, "keras": keras, "patience": PATIENCE, "max_rel": float(result.max_rel),
             "weights_rel": float(max(r.max_rel for r in result.rows if r.layer != "history")),
-            "same_stop": mine["epochs_run"] == keras["epochs_run"], "same_restored": mine["restored_epoch"] == kept,
+            "same_stop": mine["stopped_epoch"] == keras["stopped_epoch"] and mine["epochs_run"] == keras["epochs_run"],
+            "same_restored": mine["restored_epoch"] == keras["restored_epoch"],
             "same_as_comparison": mine["loss"] == list(map(float, result.refnn_history["loss"])),
             "accuracy": list(map(float, history.history["accuracy"])),
             "val_accuracy": list(map(float, history.history["val_accuracy"])),
@@ -182,12 +194,16 @@ def _time_limit(data, seed: int, seconds: float) -> dict:
 
 
 def _goal(data, seed: int, epochs: int) -> dict:
+    """refnn's ``Goal`` against our Keras emulation; ``stop_error``: the relative difference of the
+    epochs each side ran (0: the same stop)."""
     goal = callbacks.Goal(GOAL, monitor="loss")
     mine = _refnn_run(_fit(data, seed, epochs, [goal]))
     mine["reached_epoch"] = goal.reached_epoch
     keras = _emulated_keras(data, seed, epochs, _keras_stopper(lambda logs, elapsed: logs["loss"] <= GOAL), "goal")
     return {"goal": GOAL, "refnn": mine, "keras": keras, "max_rel": _curve_error(mine, keras),
-            "same_stop": mine["epochs_run"] == keras["epochs_run"]}
+            "same_stop": mine["epochs_run"] == keras["epochs_run"],
+            "stop_error": float(relative_error(np.asarray([mine["epochs_run"]], dtype=np.float64),
+                                               np.asarray([keras["epochs_run"]], dtype=np.float64)))}
 
 
 def _levenberg_marquardt(seed: int) -> dict:
@@ -212,8 +228,13 @@ def _levenberg_marquardt(seed: int) -> dict:
 
 def measure(quick: bool = False, seed: int = 0) -> dict:
     """Every run of the lesson (see the module docstring); ``quick``: 30 epochs and a 0.5 s limit
-    instead of 80 epochs and 1 s."""
-    epochs, seconds = SIZES[quick]
+    instead of 80 epochs and 1 s.
+
+    Raises:
+        ValueError: ``seed`` is not a non-negative integer.
+    """
+    seed = check_non_negative_int("seed", seed)
+    epochs, seconds = SIZES[bool(quick)]
     data = datasets.load(DATASET, "float64", seed)
     x_train, _, x_val, _ = split_validation(data.x_train, data.y_train, VALIDATION_SPLIT)
     return {

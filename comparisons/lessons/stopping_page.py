@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from comparisons.history_plot import STATE_PANELS, draw_training_record, set_log_scale
-from comparisons.report import KERAS, LESSON, Check, Figure, Formula, Heading, Section, Table, fmt_err, fmt_num
+from comparisons.report import KERAS, LESSON, PORT, Check, Figure, Formula, Heading, Section, Table, fmt_err, fmt_num
 from refnn.utils.tolerance import TOLERANCES
 
 __all__ = ["render", "FORMULA", "RUNS"]
@@ -159,8 +159,9 @@ def _runs_table(measured: dict) -> Table:
                   "loss", "val_loss", "seconds"], rows,
                  "Epochs counted from 1, as Keras prints them. loss and val_loss are those of the epoch whose "
                  "weights the model keeps (loss: the epoch's running mean, as `fit` logs it). Keras's stop reason: "
-                 "its History does not record one — an early end there can only come from the one stopping "
-                 "callback of the run. Keras seconds: only the emulated runs carry a clock of ours.")
+                 "its History does not record one — it is read from the run's stopping callback (Keras's own "
+                 "EarlyStopping: `stopped_epoch`; the emulated runs: ours). Keras seconds: only the emulated runs "
+                 "carry a clock of ours.")
 
 
 def _lm_table(lm: dict) -> Table:
@@ -191,8 +192,12 @@ def _checks(measured: dict) -> list[Check]:
         Check("stopping: TimeLimit against our Keras emulation — the curves over the epochs both ran",
               {"float64": limit["max_rel"]}, dict(tol), note="where each side stops depends on its clock: not compared",
               kind=KERAS),
-        Check(f"stopping: Goal(loss ≤ {goal['goal']:g}) against our Keras emulation — curves and the stop epoch",
-              {"float64": goal["max_rel"] if goal["same_stop"] else math.inf}, dict(tol), kind=KERAS),
+        Check(f"stopping: Goal(loss ≤ {goal['goal']:g}) against our Keras emulation — the curves over the epochs "
+              "both ran", {"float64": goal["max_rel"]}, dict(tol), kind=KERAS),
+        Check(f"stopping: Goal(loss ≤ {goal['goal']:g}) — the epoch training stops after",
+              {"float64": goal["stop_error"]}, {"float64": 0.0},
+              note=f"Keras side: our emulation (Keras has no such callback); refnn stops after epoch "
+                   f"{goal['refnn']['epochs_run']}, the emulation after {goal['keras']['epochs_run']}", kind=PORT),
     ]
 
 
@@ -290,7 +295,17 @@ def _lm_story(lm: dict) -> str:
         f"which changed the loss ({fmt_num(default['final_loss'])}) by a relative "
         f"{abs(off['final_loss'] - default['final_loss']) / default['final_loss']:.0e}, until no step could "
         f"lower it: *{off['stop_reason']}* (in its last epoch μ rises from {fmt_num(off['mu'][-2])} past "
-        "mu_max). Both say the same: a minimum has been reached — to rounding level.")
+        "mu_max)." + _at_a_minimum(default))
+
+
+def _at_a_minimum(default: dict) -> str:
+    """The closing sentence, claiming a minimum only when the gradient test says so."""
+    gradient = default["gradient_norm"][-1]
+    if gradient < default["min_grad"]:
+        return (f" The first stop says a minimum has been reached (‖Jᵀe‖₂ = {fmt_num(gradient)} < min_grad = "
+                f"{default['min_grad']:g}); the second, that no step lowers the loss further — to rounding level.")
+    return (f" ‖Jᵀe‖₂ ended at {fmt_num(gradient)}, not below min_grad = {default['min_grad']:g}: no step lowering "
+            "the loss says the steps failed; it does not show a minimum.")
 
 
 def render(measured: dict, title: str) -> Section:

@@ -14,14 +14,19 @@ backprop         one Dense layer on a 2×3 input: Z, Y, dZ, dW, dB by hand, by r
                  refnn.graph.trace and by TensorFlow's GradientTape; then a few descent steps
 activations      f and f′ of ReLU, sigmoid, tanh; the softmax Jacobian vs the f(1 − f) shortcut;
                  MSE and crossentropy with their gradients
-descent          batch size 1, 32 and the full batch on digits: loss against epochs and seconds
+descent          batch size 1, 32 and the full batch on digits, each with its own learning rate:
+                 loss against epochs and seconds
 optimizers       SGD, momentum (EMA vs Keras's velocity), RMSprop, Adam, Adagrad, Rprop on an
                  ill-conditioned quadratic: paths on its contours
 initialization   zero weights stay symmetric, large weights saturate tanh, Glorot vs He by layer
-overfitting      a large network on 200 digits: plain, L2, L1, dropout, early stopping, a smaller
+overfitting      a large network on 100 digits: plain, L2, L1, dropout, early stopping, a smaller
                  network — training and validation curves
 stopping         stopping by epochs, by refnn's TimeLimit, by EarlyStopping
 ================ ================================================================================
+
+Size: the notebooks that train (descent, initialization, overfitting, stopping) read
+``REFNN_NOTEBOOK_EPOCHS``, ``REFNN_NOTEBOOK_ROWS`` and (stopping) ``REFNN_NOTEBOOK_SECONDS`` in their
+setup cell; unset, they run at the lesson's size. The tests set them small to run every notebook.
 
 ``--execute`` runs each notebook with ``nbclient`` in this Python's own kernel and saves it with
 its outputs. Exit status: 0 when every notebook was written (and ran clean), 1 when one failed
@@ -96,6 +101,8 @@ def execute(notebook, cwd: str, timeout: int = 120):
     """
     from nbclient import NotebookClient
 
+    if timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds per cell, got {timeout}")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the kernel inherits it
     client = NotebookClient(notebook, km=_kernel_manager(), timeout=timeout,
                             resources={"metadata": {"path": cwd}})
@@ -133,6 +140,18 @@ def write(out_dir: str, names=None, run: bool = False, timeout: int = 120, strea
     return paths
 
 
+def _positive_seconds(text: str) -> int:
+    """``--timeout``'s value: a whole number of seconds > 0 (0 leaves a cell no time at all, and
+    nbclient reads −1 as no limit at all, which a run in class should not have)."""
+    try:
+        seconds = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of seconds, got {text!r}") from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {seconds}")
+    return seconds
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="refnn-compare notebooks", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -144,7 +163,7 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"only this lesson (repeatable): {', '.join(NOTEBOOKS)}")
     parser.add_argument("--execute", action="store_true",
                         help="run each notebook (nbclient, this Python's kernel) and save its outputs")
-    parser.add_argument("--timeout", type=int, default=120, metavar="S",
+    parser.add_argument("--timeout", type=_positive_seconds, default=120, metavar="S",
                         help="with --execute: seconds allowed per cell (default 120)")
     return parser
 

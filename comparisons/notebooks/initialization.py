@@ -5,7 +5,8 @@
     Glorot: Var W = 2/(fan_in + fan_out)  (tanh)        He: Var W = 2/fan_in  (ReLU halves the variance)
 
 The zero-initialised network is plain Keras (zeros are zeros in any framework); the random ones
-go to Keras with ``keras_bridge.to_keras`` so that both sides hold the same numbers.
+go to Keras with ``keras_bridge.to_keras`` so that both sides hold the same numbers. The setup cell
+reads ``REFNN_NOTEBOOK_EPOCHS`` (20) and ``REFNN_NOTEBOOK_ROWS`` (500 images).
 """
 
 from comparisons.notebooks.cells import code, md, setup_code
@@ -28,9 +29,11 @@ CELLS = [
     setup_code("""
         from sklearn.datasets import load_digits
 
+        EPOCHS = int(os.environ.get("REFNN_NOTEBOOK_EPOCHS", 20))   # the lesson's size; the tests run it smaller
+        ROWS = int(os.environ.get("REFNN_NOTEBOOK_ROWS", 500))
         digits = load_digits()                       # bundled with scikit-learn
-        x = digits.data[:500] / 16.0                 # 500 images, pixels in [0, 1]
-        y = np.eye(10)[digits.target[:500]]          # one-hot labels
+        x = digits.data[:ROWS] / 16.0                # ROWS images, pixels in [0, 1]
+        y = np.eye(10)[digits.target[:ROWS]]         # one-hot labels
     """),
     md(r"""
         ## 1. Zero weights: refnn
@@ -55,7 +58,7 @@ CELLS = [
         refnn_runs = {}
         for init in ["zeros", "glorot_uniform"]:
             model = make_model(init)
-            history = model.fit(x, y, epochs=20, batch_size=32, shuffle=False, verbose=0)
+            history = model.fit(x, y, epochs=EPOCHS, batch_size=32, shuffle=False, verbose=0)
             refnn_runs[init] = history.history["loss"]
             print(f"{init:15s} final loss {history.history['loss'][-1]:.3f}   "
                   f"spread of the hidden units' weights: {spread(model.get_weights()[0]):.3g}")
@@ -83,7 +86,7 @@ CELLS = [
 
         keras_runs = {}
         for init, kmodel in [("zeros", zero_net), ("glorot_uniform", glorot_net)]:
-            khistory = kmodel.fit(x, y, epochs=20, batch_size=32, shuffle=False, verbose=0)
+            khistory = kmodel.fit(x, y, epochs=EPOCHS, batch_size=32, shuffle=False, verbose=0)
             keras_runs[init] = khistory.history["loss"]
             gap = np.max(np.abs(np.array(refnn_runs[init]) - khistory.history["loss"]))
             print(f"{init:15s} final loss {khistory.history['loss'][-1]:.3f}   "
@@ -92,8 +95,8 @@ CELLS = [
     code("""
         fig, ax = plt.subplots(figsize=(6, 3.5))
         for color, init in zip(["C3", "C0"], refnn_runs):
-            ax.plot(range(1, 21), refnn_runs[init], "-", color=color, label=f"{init}, refnn")
-            ax.plot(range(1, 21), keras_runs[init], ":", color=color, linewidth=3, label=f"{init}, Keras")
+            ax.plot(range(1, EPOCHS + 1), refnn_runs[init], "-", color=color, label=f"{init}, refnn")
+            ax.plot(range(1, EPOCHS + 1), keras_runs[init], ":", color=color, linewidth=3, label=f"{init}, Keras")
         ax.set_xlabel("epoch")
         ax.set_ylabel("training loss (crossentropy)")
         ax.set_title("zero weights never learn features")
@@ -104,7 +107,7 @@ CELLS = [
         ## 2. Large weights saturate tanh: refnn
 
         The same first layer with weights drawn from $\mathcal N(0, \sigma^2)$ for three σ. We look at
-        its outputs $H = \tanh(Z)$ on the 500 images and at the mean of $\tanh'(Z) = 1 - H^2$, the
+        its outputs $H = \tanh(Z)$ on the `ROWS` images and at the mean of $\tanh'(Z) = 1 - H^2$, the
         factor STEP 1 multiplies every gradient by.
     """),
     code("""

@@ -3,7 +3,10 @@
     E(w) = ½(w₁² + 20 w₂²),  ∇E = (w₁, 20 w₂)
     SGD  w ← w − η g          momentum (textbook EMA)  V ← μV + (1 − μ)g, w ← w − η_ema V
     Keras's velocity  m ← μm − η_keras g, w ← w + m   — the same path when η_keras = η_ema(1 − μ)
-    RMSprop, Adam, Adagrad: per-coordinate steps scaled by running averages of g²;  Rprop: sign(g)·Δ
+    RMSprop  s ← ρs + (1 − ρ)g², w ← w − η g/√(s + ε)            (Keras; textbook g/(√s + ε))
+    Adam     w ← w − η m̂/(√v̂ + ε̂), ε̂ = ε/√(1 − β₂ᵗ)              (Keras's ε on √v; textbook m̂/(√v̂ + ε))
+    Adagrad  s₀ = 0.1, s ← s + g², w ← w − η g/√(s + ε)         (Keras; textbook s₀ = 0, g/(√s + ε))
+    Rprop    w ← w − sign(g)·Δ, Δ ×1.2 while the sign holds, ×0.5 when it flips
 
 refnn's optimizers step a plain ``{"w": array}`` with ``optimizer.apply``; Keras's step a
 ``keras.Variable`` with ``optimizer.apply`` (Rprop from ``keras_bridge.plugins``: stock Keras has
@@ -25,12 +28,24 @@ CELLS = [
         - **momentum, textbook (EMA)**: $V \leftarrow \mu V + (1 - \mu) g$, $\; w \leftarrow w - \eta_{ema} V$
         - **momentum, Keras (velocity)**: $m \leftarrow \mu m - \eta_{keras} g$, $\; w \leftarrow w + m$ —
           the same path when $\eta_{keras} = \eta_{ema}(1 - \mu)$
-        - **RMSprop**: $s \leftarrow \rho s + (1 - \rho) g^2$, $\; w \leftarrow w - \eta\, g / (\sqrt{s} + \epsilon)$
-        - **Adam**: $m$, $v$ moving averages of $g$ and $g^2$, bias-corrected to $\hat m$, $\hat v$;
-          $\; w \leftarrow w - \eta\, \hat m / (\sqrt{\hat v} + \epsilon)$
-        - **Adagrad**: $s \leftarrow s + g^2$, $\; w \leftarrow w - \eta\, g / \sqrt{s + \epsilon}$
+        - **RMSprop**: $s \leftarrow \rho s + (1 - \rho) g^2$, $\; w \leftarrow w - \eta\, g / \sqrt{s + \epsilon}$
+          (ε inside the root, as Keras computes it; the textbook and PyTorch put it outside:
+          $g / (\sqrt{s} + \epsilon)$)
+        - **Adam**: $m \leftarrow \beta_1 m + (1 - \beta_1) g$, $\; v \leftarrow \beta_2 v + (1 - \beta_2) g^2$,
+          $\; w \leftarrow w - \eta\, \frac{\sqrt{1 - \beta_2^t}}{1 - \beta_1^t} \cdot \frac{m}{\sqrt{v} + \epsilon}$
+          (Keras: ε added to $\sqrt v$). With the bias-corrected $\hat m = m/(1 - \beta_1^t)$,
+          $\hat v = v/(1 - \beta_2^t)$ that is $w \leftarrow w - \eta\, \hat m / (\sqrt{\hat v} + \hat\epsilon)$ with
+          $\hat\epsilon = \epsilon / \sqrt{1 - \beta_2^t}$; the textbook (Algorithm 1, PyTorch) adds ε itself:
+          $\hat m / (\sqrt{\hat v} + \epsilon)$
+        - **Adagrad**: $s_0 = 0.1$, $\; s \leftarrow s + g^2$, $\; w \leftarrow w - \eta\, g / \sqrt{s + \epsilon}$
+          (Keras; the textbook and PyTorch start at $s_0 = 0$ and use $g / (\sqrt{s} + \epsilon)$)
         - **Rprop**: each coordinate moves by its own step $\Delta$ against the sign of $g$; $\Delta$ grows ×1.2
           while that sign holds and halves when it flips
+
+        With Keras's defaults ε = 10⁻⁷, ρ = 0.9, β₁ = 0.9, β₂ = 0.999. These are the forms both cells
+        below compute: refnn's defaults follow Keras. The textbook forms are a switch away in refnn:
+        `RMSprop(epsilon_placement="outside_sqrt")`, `Adam(epsilon_placement="sqrt_v_hat")`,
+        `Adagrad(initial_accumulator_value=0.0, epsilon_placement="outside_sqrt")`.
     """),
     setup_code("""
         A = np.array([1.0, 20.0])                 # E(w) = ½ Σ A_i w_i²

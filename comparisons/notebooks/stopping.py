@@ -6,7 +6,9 @@
 
 refnn's ``callbacks.TimeLimit`` and ``callbacks.EarlyStopping`` beside Keras's ``EarlyStopping``
 and a small Keras callback for the time budget (Keras has none). Keras trains
-``keras_bridge.to_keras`` twins (same initial weights, ``shuffle=False`` on both sides).
+``keras_bridge.to_keras`` twins (same initial weights, ``shuffle=False`` on both sides). The setup
+cell reads ``REFNN_NOTEBOOK_EPOCHS`` (20; early stopping may run 10× as many),
+``REFNN_NOTEBOOK_ROWS`` (500 training rows) and ``REFNN_NOTEBOOK_SECONDS`` (the 3 s budget).
 """
 
 from comparisons.notebooks.cells import code, md, setup_code
@@ -33,16 +35,19 @@ CELLS = [
 
         digits = load_digits()                                # bundled with scikit-learn
         x, y = digits.data / 16.0, np.eye(10)[digits.target]
-        x_train, x_val, y_train, y_val = train_test_split(x, y, train_size=500, test_size=300, random_state=0)
-        SECONDS = 3.0
+        EPOCHS = int(os.environ.get("REFNN_NOTEBOOK_EPOCHS", 20))   # the lesson's size; the tests run it smaller
+        ROWS = int(os.environ.get("REFNN_NOTEBOOK_ROWS", 500))
+        SECONDS = float(os.environ.get("REFNN_NOTEBOOK_SECONDS", 3.0))
+        x_train, x_val, y_train, y_val = train_test_split(x, y, train_size=ROWS, test_size=300, random_state=0)
     """),
     md(r"""
         ## refnn
 
-        Three runs of the same network from the same weights: 20 epochs; as many epochs as fit in
+        Three runs of the same network from the same weights: `EPOCHS` epochs; as many epochs as fit in
         `SECONDS` (`callbacks.TimeLimit`); and until `val_loss` stops improving
-        (`callbacks.EarlyStopping(patience=5)`). Each callback says why it stopped: `TimeLimit.timed_out`,
-        `EarlyStopping.stopped_epoch` and `best_epoch`. A small callback records the time of each epoch.
+        (`callbacks.EarlyStopping(patience=5)`, at most 10 × `EPOCHS` epochs). Each callback says why it
+        stopped: `TimeLimit.timed_out`, `EarlyStopping.stopped_epoch` and `best_epoch`. A small callback
+        records the time of each epoch.
     """),
     code("""
         def make_model():
@@ -62,9 +67,10 @@ CELLS = [
 
         time_limit = callbacks.TimeLimit(SECONDS)
         early = callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
-        runs = {"20 epochs": (20, []),                                  # label: (epochs at most, callbacks)
+        fixed = f"{EPOCHS} epochs"
+        runs = {fixed: (EPOCHS, []),                                    # label: (epochs at most, callbacks)
                 f"time limit {SECONDS:g} s": (100_000, [time_limit]),  # a bound the time limit reaches first
-                "early stopping": (200, [early])}
+                "early stopping": (10 * EPOCHS, [early])}
         refnn_runs = {}
         for label, (epochs, stop) in runs.items():
             clock = EpochClock()
@@ -107,7 +113,7 @@ CELLS = [
         keras.utils.set_random_seed(0)
         keras_time_limit = KerasTimeLimit(SECONDS)
         keras_early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
-        keras_stops = {"20 epochs": [], f"time limit {SECONDS:g} s": [keras_time_limit],
+        keras_stops = {fixed: [], f"time limit {SECONDS:g} s": [keras_time_limit],
                        "early stopping": [keras_early]}
         keras_runs = {}
         for label, (epochs, _) in runs.items():
@@ -122,7 +128,7 @@ CELLS = [
         print(f"time limit: timed_out={keras_time_limit.timed_out}, "
               f"stopped after epoch {keras_time_limit.stopped_epoch}")
         print(f"EarlyStopping: stopped after epoch {keras_early.stopped_epoch}, best epoch {keras_early.best_epoch}")
-        for label in ["20 epochs", "early stopping"]:
+        for label in [fixed, "early stopping"]:
             gap = np.max(np.abs(np.subtract(refnn_runs[label][0], keras_runs[label][0])))
             print(f"{label:16s} max |refnn − Keras| of val_loss: {gap:.1e}")
     """),
@@ -154,7 +160,7 @@ CELLS = [
         at the same epoch with the same curve: they depend only on the numbers. The time budget stops
         them at very different epochs: it measures the machine and the framework (a Keras step costs
         more than a NumPy one here, and its first epoch includes compiling), so a result trained
-        "for 3 seconds" cannot be reproduced.
+        "for `SECONDS` seconds" cannot be reproduced.
         Early stopping also finds the point where more epochs stop helping the validation loss.
     """),
 ]

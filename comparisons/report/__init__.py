@@ -1,4 +1,4 @@
-"""The report: what each study found, written as HTML, Markdown, JSON and PNG plots.
+"""The report: what each study and lesson found, written as HTML (self-contained), Markdown, JSON and SVG figures.
 
 A study returns a ``Section`` (``blocks``): an ordered list of blocks — paragraphs, ``Heading``,
 ``Table``, ``Plot`` — for the reader, and three kinds of summary rows: ``Check`` (an agreement,

@@ -217,9 +217,12 @@ class Comparison:
 
 @dataclass
 class TrainingComparison(Comparison):
-    """``Comparison`` plus both histories (``{key: [per-epoch values]}``) and the epochs run."""
+    """``Comparison`` plus both histories (``{key: [per-epoch values]}``), the epochs run, and
+    ``keras_callbacks``: the Keras callbacks Keras's ``fit`` ran (e.g. ``keras.callbacks.EarlyStopping``,
+    whose ``best_epoch`` and ``stopped_epoch`` say where Keras itself stopped), in the order given."""
 
     refnn_history: dict = field(default_factory=dict)
     keras_history: dict = field(default_factory=dict)
     refnn_epochs: int = 0
     keras_epochs: int = 0
+    keras_callbacks: list = field(default_factory=list)

@@ -139,7 +139,8 @@ def training(model, x, y, epochs: int = 20, batch_size: int = 32, validation_spl
 
     Returns:
         a ``TrainingComparison``: rows ``history/<key>`` (worst epoch), ``history/epochs run``,
-        and ``<layer>/<param>`` for the final weights.
+        and ``<layer>/<param>`` for the final weights; ``keras_callbacks`` holds the Keras
+        callbacks Keras's ``fit`` ran, with their state after it (``EarlyStopping.best_epoch``, …).
     """
     set_aside = []
     callbacks = callbacks_from_keras(callbacks, set_aside)
@@ -167,7 +168,8 @@ def training(model, x, y, epochs: int = 20, batch_size: int = 32, validation_spl
         "training", dtype, notes=setup_notes(keras_exact) + [setup] + set_aside,
         refnn_history={k: list(v) for k, v in history_mine.items()},
         keras_history={k: list(map(float, v)) for k, v in history_keras.items()},
-        refnn_epochs=len(history_mine.get("loss", [])), keras_epochs=len(history_keras.get("loss", [])))
+        refnn_epochs=len(history_mine.get("loss", [])), keras_epochs=len(history_keras.get("loss", [])),
+        keras_callbacks=list(keras_callbacks))
     _compare_histories(result, history_mine, history_keras, TOLERANCES["training"][dtype])
     final_keras = keras_weights_by_path(mine, keras_model)
     for path, value in mine.params.items():

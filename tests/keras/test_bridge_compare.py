@@ -368,3 +368,27 @@ def test_compare_takes_keras_models_callbacks_and_metric_objects_as_users_write_
     assert early.refnn_epochs == early.keras_epochs == 2
     with pytest.raises(keras_bridge.NotMappableError, match=r"Keras callback ReduceLROnPlateau changes training"):
         compare.training(kmodel, x, y, epochs=2, callbacks=[keras.callbacks.ReduceLROnPlateau()])
+
+
+def test_training_keeps_the_keras_callbacks_that_keras_fit_ran():
+    """``TrainingComparison.keras_callbacks``: the Keras callbacks Keras's ``fit`` ran, with their
+    state after it. Keras's own EarlyStopping says where Keras stopped and which epoch it kept —
+    read from Keras, not recomputed by refnn's rule — and it equals refnn's EarlyStopping run alone."""
+    from refnn import callbacks as rcallbacks
+
+    x, labels = _data(n=40)
+    y = one_hot(labels, 3)
+    assert compare.training(_fit_model(), x, y, epochs=2, batch_size=8).keras_callbacks == []
+
+    def stopper():
+        return rcallbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
+    result = compare.training(_fit_model(), x, y, epochs=30, batch_size=8, validation_split=0.25,
+                              callbacks=[stopper()]).assert_passed()
+    (theirs,) = result.keras_callbacks
+    assert isinstance(theirs, keras.callbacks.EarlyStopping) and theirs.patience == 2
+    mine = stopper()
+    keras_bridge.keras_exact_copy(_fit_model()).fit(x, y, epochs=30, batch_size=8, validation_split=0.25,
+                                                    callbacks=[mine], verbose=0)
+    assert 0 < theirs.stopped_epoch == mine.stopped_epoch == result.keras_epochs - 1 < 29
+    assert theirs.best_epoch == mine.best_epoch == int(np.argmin(result.keras_history["val_loss"]))
+    assert theirs.stopped_epoch == theirs.best_epoch + 2

@@ -5,6 +5,7 @@ distributions Keras's do — each claim on the numbers the page shows (``measure
 
 from __future__ import annotations
 
+import copy
 import io
 import math
 
@@ -15,6 +16,8 @@ from comparisons import lessons
 from comparisons.lessons import initialization
 from comparisons.report import Formula, Report, write
 from refnn.utils.tolerance import TOLERANCES, relative_error
+
+SMALL, GLOROT, LARGE = initialization.SCALES
 
 
 @pytest.fixture(scope="module")
@@ -50,18 +53,36 @@ def test_symmetric_starts_stay_poor_while_the_random_start_learns(measured):
     assert all(a["refnn"] == a["keras"] for a in acc.values())
 
 
+def _layerwise_cases(measured) -> dict:
+    return {f"{act}, {name}": c for part in ("saturation", "depth")
+            for act, cases in measured[part]["cases"].items() for name, c in cases.items()}
+
+
 def test_refnn_and_keras_agree_within_the_contract(measured):
     errors, tolerances = measured["errors"], measured["tolerances"]
     assert tolerances == {"training": TOLERANCES["training"]["float64"],
                           "activations": TOLERANCES["forward"]["float64"],
+                          "activations_large_weights": TOLERANCES["gradients"]["float64"],
                           "gradients": TOLERANCES["gradients"]["float64"]}
     for key, error in errors.items():
         assert error <= tolerances[key], (key, error)
     assert all(c["passed"] for c in measured["symmetry"]["cases"].values())
-    for part in ("saturation", "depth"):
-        for cases in measured[part]["cases"].values():
-            for c in cases.values():
-                assert relative_error(c["std"]["refnn"], c["std"]["keras"]) <= 1e-12
+    # every network in exactly one activation check: the large-σ (ill-conditioned) ones apart, by design
+    large = [f"{act}, {LARGE}" for act in initialization.BOUNDS]
+    networks, cases = measured["networks"], _layerwise_cases(measured)
+    assert networks["activations_large_weights"] == large
+    assert sorted(networks["activations"] + large) == sorted(networks["gradients"]) == sorted(cases)
+    for key in ("activations", "activations_large_weights"):
+        for name in networks[key]:
+            c = cases[name]
+            assert max(c["activation_errors"]) == c["errors"]["activations"] <= tolerances[key], name
+            assert relative_error(c["std"]["refnn"], c["std"]["keras"]) <= tolerances[key], name
+
+
+def test_measure_rejects_a_bad_seed_naming_it():
+    for seed in (-1, 1.5, "0", None):
+        with pytest.raises(ValueError, match=r"`seed` must be a non-negative integer.*seed="):
+            initialization.measure(quick=True, seed=seed)
 
 
 def test_large_weights_saturate_small_weights_collapse(measured):
@@ -82,6 +103,13 @@ def test_large_weights_saturate_small_weights_collapse(measured):
         norms = sigmoid[name]["grad_norm"]["refnn"]
         assert norms[0] <= 1e-2 * norms[-1]
     assert all(n <= 1e-4 for n in tanh[small]["grad_norm"]["refnn"])
+    # the one-layer backward factor g·RMS f′(z) the page quotes: > 1 where the large tanh gradient grows
+    # toward the input, < 1 for sigmoid with Glorot's σ (f′ ≤ ¼), where it shrinks
+    big, sig = tanh[large], sigmoid[glorot]
+    assert big["grad_norm"]["refnn"][0] > big["grad_norm"]["refnn"][-1]
+    assert big["gain"] * np.mean(big["slope_rms"]) > 1.5
+    assert sig["gain"] * np.mean(sig["slope_rms"]) <= 0.25
+    assert all(0.0 <= r <= 1.0 for cases in (tanh, sigmoid) for c in cases.values() for r in c["slope_rms"])
 
 
 def test_glorot_shrinks_a_relu_signal_by_one_over_root_two_and_he_keeps_it(measured):
@@ -114,11 +142,43 @@ def test_the_section_renders_formula_first_with_every_figure_embedded(measured, 
     assert isinstance(section.blocks[0], Formula) and "2 / (fan_in + fan_out)" in section.blocks[0].text
     names = [p.name for p in section.plots]
     assert len(names) == len(set(names)) == 7 and all(n.startswith("initialization-") for n in names)
-    assert [c.passed for c in section.checks] == [True, True, True]
+    assert [c.passed for c in section.checks] == [True, True, True, True]
+    networks = measured["networks"]
+    assert f"{len(networks['activations'])} deep networks" in section.checks[1].what
+    assert f"{len(networks['activations_large_weights'])} deep networks with 10× Glorot" in section.checks[2].what
+    assert section.checks[2].tolerance == {"float64": TOLERANCES["gradients"]["float64"]}
+    assert f"the same {len(networks['gradients'])} networks" in section.checks[3].what
     write(Report("initialization", [section]), str(tmp_path))
     page = (tmp_path / "index.html").read_text()
     assert page.count("data:image/svg+xml;base64") == 7
     assert "**" not in page and "<strong>" in page
+
+
+def _text(measured) -> str:
+    return " ".join(b for b in initialization.section(measured).blocks if isinstance(b, str))
+
+
+def test_the_text_follows_the_measured_numbers(measured):
+    text = _text(measured)
+    assert "the units are still identical" in text and "no more than one unit" not in text
+    assert "harmonic mean" in text and "half of its pre-activations" in text
+    assert "grows* toward the input" in text and "pass it on multiplied by the large weights" in text
+    units = next(f for f in initialization.section(measured).plots if f.name == "initialization-symmetry-units")
+    assert "16 copies of one unit" in units.caption
+    # had the symmetric starts drifted apart, or the large tanh gradient shrunk, the page says so
+    changed = copy.deepcopy(measured)
+    changed["symmetry"]["cases"]["constant"]["spread"]["keras"] = [0.0, 3e-16]
+    large = changed["saturation"]["cases"]["tanh"][LARGE]
+    large["grad_norm"]["refnn"] = large["grad_norm"]["refnn"][::-1]
+    changed["symmetry"]["cases"]["zeros"]["hidden_1"][0][3] += 1e-3
+    text = _text(changed)
+    assert "still identical" not in text and "drifted apart" in text
+    units = next(f for f in initialization.section(changed).plots if f.name == "initialization-symmetry-units")
+    assert "copies" not in units.caption and "differ by at most 0.001" in units.caption
+    assert "shrinks* toward the input" in text and "pass it on multiplied" not in text
+    assert "alone does not explain the trend" in text  # its measured slope says ×~2.6 per layer
+    large["slope_rms"] = [0.05] * len(large["slope_rms"])  # had it also saturated more (×0.5 per layer)
+    assert "block more of it than the large weights amplify" in _text(changed)
 
 
 def test_the_cli_writes_the_page_and_exits_0(measured, tmp_path, monkeypatch):

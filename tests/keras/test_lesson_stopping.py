@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from comparisons.lessons import main, stopping
-from comparisons.report import Report, write
+from comparisons.lessons import main, stopping, stopping_page
+from comparisons.report import KERAS, PORT, Report, write
 from refnn.utils.tolerance import TOLERANCES
 
 TOL = TOLERANCES["training"]["float64"]
@@ -52,8 +52,11 @@ def test_early_stopping_stops_and_restores_the_same_epoch_in_refnn_and_keras(mea
     patience = run["patience"]
     assert mine["stop_reason"] == theirs["stop_reason"] == "early stopping"
     assert run["same_stop"] and run["same_restored"]
+    # each side from its own callback: refnn's EarlyStopping, Keras's keras.callbacks.EarlyStopping
+    assert 0 < theirs["stopped_epoch"] == mine["stopped_epoch"]
     assert mine["epochs_run"] == theirs["epochs_run"] < measured["setup"]["epochs"]
     assert mine["restored_epoch"] == theirs["restored_epoch"] == mine["best_epoch"]
+    assert theirs["restored_epoch"] == int(np.argmin(theirs["val_loss"]))
     assert mine["epochs_run"] == mine["restored_epoch"] + 1 + patience  # patience epochs after the last best
     assert mine["stopped_epoch"] == mine["epochs_run"] - 1
     assert stopping.early_stopping_best(mine["val_loss"]) == mine["restored_epoch"]
@@ -70,7 +73,7 @@ def test_the_goal_stops_at_the_first_epoch_whose_training_loss_reaches_it(measur
         assert run[side]["stop_reason"] == "goal"
         assert loss[-1] <= goal and all(v > goal for v in loss[:-1])
     assert run["refnn"]["reached_epoch"] == run["refnn"]["epochs_run"] - 1
-    assert run["same_stop"] and run["max_rel"] <= TOL
+    assert run["same_stop"] and run["stop_error"] == 0.0 and run["max_rel"] <= TOL
 
 
 def test_levenberg_marquardt_stops_by_its_gradient_or_by_mu(measured):
@@ -91,11 +94,27 @@ def test_the_section_renders_with_its_figures_and_checks(measured, tmp_path):
     assert "patience" in section.blocks[0].text and "max_fail" in section.blocks[0].text
     assert [p.name for p in section.plots] == ["stopping_runs", "stopping_training_record",
                                                "stopping_levenberg_marquardt"]
-    assert len(section.checks) == 4 and all(c.passed for c in section.checks)
+    assert [c.kind for c in section.checks] == [KERAS] * 4 + [PORT] and all(c.passed for c in section.checks)
+    # the stop epoch of the Goal run is compared with our emulation, not with Keras: a consistency check
+    assert "Keras side: our emulation (Keras has no such callback)" in section.checks[-1].note
     paths = write(Report("stopping", [section]), str(tmp_path))
     html = open(paths["html"], encoding="utf-8").read()
     assert html.count("data:image/svg+xml;base64") >= 3
     assert "our emulation" in html and "early stopping" in html
+
+
+def test_the_levenberg_marquardt_story_claims_a_minimum_only_below_min_grad(measured):
+    lm = measured["levenberg_marquardt"]
+    story = stopping_page._lm_story(lm)
+    assert "a minimum has been reached" in story and "< min_grad" in story
+    above = {**lm, "default": {**lm["default"], "gradient_norm": lm["default"]["gradient_norm"][:-1] + [1e-3]}}
+    assert "a minimum has been reached" not in stopping_page._lm_story(above)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", None, True])
+def test_measure_refuses_a_seed_that_is_not_a_non_negative_integer(seed):
+    with pytest.raises(ValueError, match=r"`seed` must be a non-negative integer"):
+        stopping.measure(quick=True, seed=seed)
 
 
 def test_the_command_writes_the_page(measured, tmp_path, monkeypatch):
