@@ -52,7 +52,7 @@ def main(argv=None) -> dict:
     history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size, shuffle=True,
                         validation_split=0.2, callbacks=[stop], verbose=2)
     elapsed = time.perf_counter() - start
-    result = model.evaluate(x_test, y_test)
+    result = model.evaluate(x_test, y_test, return_dict=True, verbose=0)
     print(f"\n{len(history.epoch)} epochs in {elapsed:.2f} s; early stopping restored the weights of "
           f"epoch {stop.best_epoch + 1} (val_loss {history.history['val_loss'][stop.best_epoch]:.4f})")
     print(f"Test loss {result['loss']:.4f} — test accuracy {100 * result['accuracy']:.2f}%")

@@ -36,12 +36,14 @@ import numpy as np
 
 import refnn
 from refnn import layers as rlayers
+from refnn.activations import GELU, LeakyReLU
 from refnn import regularizers as rreg
 from keras_bridge import losses as blosses
 from keras_bridge import optimizers as boptimizers
 from keras_bridge import weights as bweights
 from keras_bridge.dtypes import floatx, model_dtype
 from keras_bridge.errors import NotMappableError
+from keras_bridge.functional_chain import chain_layers
 from keras_bridge.layer_mapping import layer_from_keras, layer_to_keras
 from keras_bridge.plugins.full_batch import full_batch_fit
 from keras_bridge.optimizer_state import has_state, state_from_keras, state_to_keras
@@ -66,8 +68,11 @@ def keras_exact_copy(model: refnn.Sequential) -> refnn.Sequential:
     Keras rounds some hyper-parameters through float32 whatever the model's dtype
     (``docs/keras-numerics.md``): the ``L1``/``L2``/``L1L2`` factors (``ops.cast`` of a Python float) and,
     in its optimizers, SGD's momentum, Adam's β's in ``β^t``, the weight-decay factor, Adagrad's
-    initial accumulator and schedules. The copy has the regularizer factors rounded through
-    float32 and its optimizer built with ``keras_float32_constants=True``; weights, optimizer
+    initial accumulator and schedules — and TensorFlow's ``LeakyRelu`` op keeps its slope in a float32
+    attribute (``0.2`` computes as ``0.20000000298…``, a 1.5e-8 relative difference), and its gelu
+    casts its constants ``1/√2`` and ``0.044715`` through float32 (~4e-9 in the derivative). The copy
+    has leaky-ReLU slopes, GELU's constants (``keras_float32_constants=True``) and the regularizer
+    factors rounded through float32 and its optimizer built with ``keras_float32_constants=True``; weights, optimizer
     state and random generators are copied unchanged (``copy.deepcopy``). In float64 this is the
     difference between ~1e-9…1e-6 (measured: 3.5e-9 for the gradients of an L2(0.01) model;
     100-step trajectories 2.1e-7 for SGD with momentum 0.9, 3.7e-6 for Adam) and ~1e-16 relative
@@ -77,6 +82,10 @@ def keras_exact_copy(model: refnn.Sequential) -> refnn.Sequential:
 
     twin = copy.deepcopy(model)
     for layer in twin.layers:
+        if isinstance(getattr(layer, "activation", None), LeakyReLU):
+            layer.activation = LeakyReLU(float(np.float32(layer.activation.negative_slope)))
+        if isinstance(getattr(layer, "activation", None), GELU):
+            layer.activation = GELU(approximate=layer.activation.approximate, keras_float32_constants=True)
         if type(layer) is rlayers.Dense:
             layer.kernel_regularizer = _round_regularizer(layer.kernel_regularizer)
             layer.bias_regularizer = _round_regularizer(layer.bias_regularizer)
@@ -149,6 +158,7 @@ def _compile_twin(model, keras_model, dtype: str, lm: bool, plugins: bool, optim
         optimizer="sgd" if lm else boptimizers.optimizer_to_keras(model.optimizer, dtype=dtype, plugins=plugins),
         loss=blosses.loss_to_keras(model.loss, dtype, plugins=plugins),
         metrics=blosses.metrics_to_keras(model.metrics) or None,
+        weighted_metrics=blosses.metrics_to_keras(model._weighted_metrics) or None,
     )
     if optimizer_state:
         state_to_keras(model, keras_model)
@@ -159,12 +169,13 @@ def _compile_twin(model, keras_model, dtype: str, lm: bool, plugins: bool, optim
 def from_keras(keras_model, seed: int | None = None, compile: bool = True,
                keras_exact: bool = True, optimizer_state: bool = True,
                set_aside: list | None = None) -> refnn.Sequential:
-    """The refnn twin of a built ``keras.Sequential``: same layers, weights (read by name, shapes
-    checked) and dtype.
+    """The refnn twin of a built ``keras.Sequential`` — or of a Functional ``keras.Model(inputs,
+    outputs)`` whose layers form one chain (``keras_bridge.functional_chain``) —: same layers,
+    weights (read by name, shapes checked) and dtype.
 
     Args:
-        keras_model: a built ``keras.Sequential`` made of Dense, Activation, Dropout, Softmax,
-            ReLU layers (and its InputLayer).
+        keras_model: a built ``keras.Sequential`` or Functional chain made of Dense, Activation,
+            Dropout, Softmax, ReLU, LeakyReLU, ELU layers (and its InputLayer).
         seed: the refnn model's seed (shuffling in ``fit``, dropout layers without a seed).
         compile: when the Keras model is compiled, compile the twin with the equivalent
             optimizer, loss and metrics.
@@ -180,22 +191,23 @@ def from_keras(keras_model, seed: int | None = None, compile: bool = True,
             training; ``compare`` uses this).
 
     Raises:
-        NotMappableError: naming the first layer, loss, optimizer or option that refnn does not have.
+        NotMappableError: naming the first layer, loss, optimizer or option that refnn does not have,
+            or the layer where a Functional graph branches, merges or shares a layer.
     """
-    if not isinstance(keras_model, keras.Sequential):
-        hint = " (it is already a refnn model; to_keras goes the other way)" \
-            if isinstance(keras_model, refnn.Sequential) else ""
+    if isinstance(keras_model, refnn.Sequential):
         raise NotMappableError(
-            f"from_keras takes a keras.Sequential. Received: {type(keras_model).__module__}."
-            f"{type(keras_model).__name__} {getattr(keras_model, 'name', '')!r}{hint}"
+            f"from_keras takes a keras.Sequential or a Functional keras.Model chain. Received: "
+            f"{type(keras_model).__module__}.{type(keras_model).__name__} {keras_model.name!r} (it is already a "
+            "refnn model; to_keras goes the other way)"
         )
-    if not keras_model.built or not keras_model.inputs:
+    if isinstance(keras_model, keras.Sequential) and (not keras_model.built or not keras_model.inputs):
         raise ValueError(
             f"The Keras model {keras_model.name!r} is not built: start it with keras.Input(shape=(d,)) "
             "or call build((None, d)) first."
         )
+    klayers = chain_layers(keras_model)  # a Sequential's layers, or a Functional chain's; else refused
     # layers first, so that e.g. a Conv2D model is refused for its Conv2D layer
-    layers = [layer for layer in (layer_from_keras(k) for k in keras_model.layers) if layer is not None]
+    layers = [layer for layer in (layer_from_keras(k) for k in klayers) if layer is not None]
     shape = tuple(keras_model.inputs[0].shape)
     if len(shape) != 2 or shape[1] is None:
         raise NotMappableError(
@@ -215,11 +227,10 @@ def _compile_like(keras_model, model: refnn.Sequential, dtype: str, keras_exact:
     """Compile ``model`` with the refnn counterparts of the Keras model's optimizer, loss and
     metrics (refusing compile options refnn does not have)."""
     config = keras_model.get_compile_config() or {}
-    for option in ("loss_weights", "weighted_metrics"):
-        if config.get(option):
-            raise NotMappableError(
-                f"compile option `{option}` has no refnn counterpart. Received: {option}={config[option]!r}"
-            )
+    if config.get("loss_weights"):
+        raise NotMappableError(
+            f"compile option `loss_weights` has no refnn counterpart. Received: loss_weights={config['loss_weights']!r}"
+        )
     from keras_bridge.plugins import LevenbergMarquardtModel
 
     if isinstance(keras_model, LevenbergMarquardtModel):
@@ -230,7 +241,8 @@ def _compile_like(keras_model, model: refnn.Sequential, dtype: str, keras_exact:
         optimizer = boptimizers.optimizer_from_keras(keras_model.optimizer, keras_float32_constants=False)
         _check_compiled_dtypes(keras_model, optimizer, dtype, keras_exact)
     model.compile(optimizer=optimizer, loss=blosses.loss_from_keras(keras_model.loss),
-                  metrics=blosses.metrics_from_keras(config.get("metrics"), set_aside))
+                  metrics=blosses.metrics_from_keras(config.get("metrics"), set_aside),
+                  weighted_metrics=blosses.metrics_from_keras(config.get("weighted_metrics"), set_aside))
 
 
 def _check_compiled_dtypes(keras_model, optimizer, dtype: str, keras_exact: bool) -> None:

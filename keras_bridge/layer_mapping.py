@@ -1,12 +1,22 @@
 """Layer by layer: a refnn layer ↔ its Keras counterpart — Dense (activation, ``use_bias``,
-initializer classes and seeds, ``L1``/``L2``/``L1L2`` regularizers), Activation (and Keras's
-``Softmax()``/``ReLU()`` with default arguments), Dropout. The model level is
-``keras_bridge.architecture``; anything without a counterpart raises ``NotMappableError`` naming
-the layer and the option."""
+initializer classes, options and seeds, ``L1``/``L2``/``L1L2`` regularizers), Activation (and Keras's
+``Softmax()``, ``ReLU()`` — with a ``negative_slope`` it is a leaky ReLU —, ``LeakyReLU(negative_slope)``
+and ``ELU(alpha)`` layers), Dropout. The model level is ``keras_bridge.architecture``; anything
+without a counterpart raises ``NotMappableError`` naming the layer and the option.
+
+Activations: every refnn activation with its default options is a Keras name (``"gelu"`` is the
+exact erf form in both, ``"leaky_relu"`` has slope 0.2, ``"swish"`` is ``"silu"``). Options Keras
+cannot name in a string: an ``Activation`` layer with ``LeakyReLU(s)`` or ``ELU(α)`` becomes
+``keras.layers.LeakyReLU(negative_slope=s)`` / ``keras.layers.ELU(alpha=α)``; a ``Dense`` with such
+an option, and ``GELU(approximate=True)`` anywhere, are refused (Keras would need a custom function).
+
+Initializers: Glorot/He/LeCun presets, ``VarianceScaling(scale, mode, distribution)``,
+``Orthogonal(gain)``, ``RandomUniform``/``RandomNormal``, ``Zeros``/``Ones``, with their seeds."""
 
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 from refnn import activations as ractivations
 from refnn import initializers as rinit
@@ -22,13 +32,17 @@ _INITIALIZERS = {  # refnn name -> Keras class name
     "glorot_normal": "GlorotNormal",
     "he_uniform": "HeUniform",
     "he_normal": "HeNormal",
+    "lecun_uniform": "LecunUniform",
+    "lecun_normal": "LecunNormal",
+    "variance_scaling": "VarianceScaling",
+    "orthogonal": "Orthogonal",
     "random_uniform": "RandomUniform",
     "random_normal": "RandomNormal",
     "zeros": "Zeros",
     "ones": "Ones",
 }
 _INITIALIZERS_BACK = {keras_name: refnn_name for refnn_name, keras_name in _INITIALIZERS.items()}
-_ACTIVATIONS = tuple(ractivations.ACTIVATIONS)  # linear, relu, sigmoid, tanh, softmax
+_ACTIVATIONS = tuple(ractivations.ACTIVATIONS)  # the names Keras and refnn share (Keras's "swish" is "silu")
 
 
 # ---- pieces of a Dense layer --------------------------------------------------------------------
@@ -85,6 +99,41 @@ def _regularizer_from_keras(reg, where: str) -> rreg.Regularizer | None:
     )
 
 
+def _as_keras_computes(activation):
+    """The activation as Keras computes it, options Keras cannot tell apart dropped: TensorFlow's
+    LeakyRelu holds its slope as float32 (slopes equal in float32 are one Keras function), and its
+    gelu always uses float32-rounded constants (``GELU(keras_float32_constants=True)``)."""
+    if isinstance(activation, ractivations.LeakyReLU) and np.float32(activation.negative_slope) == np.float32(0.2):
+        return ractivations.LeakyReLU()
+    if isinstance(activation, ractivations.GELU):
+        return ractivations.GELU(approximate=activation.approximate)
+    return activation
+
+
+def _activation_name_to_keras(activation, where: str) -> str:
+    """The Keras name of an activation with default options; other options are refused."""
+    shown = ractivations.serialize(_as_keras_computes(activation))
+    if not isinstance(shown, str):
+        hint = "" if isinstance(activation, ractivations.GELU) else (
+            f" Use Dense(..., activation=None) followed by layers.Activation({activation!r}), which maps to "
+            f"keras.layers.{type(activation).__name__}.")
+        raise NotMappableError(
+            f"{where}: activation {activation!r} has no Keras name: Keras's activation strings take the default "
+            f"options only.{hint}"
+        )
+    return shown
+
+
+def _activation_layer_to_keras(layer, dtype: str):
+    activation = _as_keras_computes(layer.activation)
+    if isinstance(activation, ractivations.LeakyReLU) and activation.get_config() != {"negative_slope": 0.2}:
+        return keras.layers.LeakyReLU(negative_slope=activation.negative_slope, name=layer.name, dtype=dtype)
+    if isinstance(activation, ractivations.ELU) and activation.alpha != 1.0:
+        return keras.layers.ELU(alpha=activation.alpha, name=layer.name, dtype=dtype)
+    name = _activation_name_to_keras(activation, f"Layer {layer.name!r} (Activation)")
+    return keras.layers.Activation(name, name=layer.name, dtype=dtype)
+
+
 def _activation_name_from_keras(fn, where: str) -> str:
     try:
         name = keras.activations.serialize(fn)
@@ -106,7 +155,7 @@ def layer_to_keras(layer: rlayers.Layer, dtype: str):
     if type(layer) is rlayers.Dense:
         return keras.layers.Dense(
             layer.units,
-            activation=layer.activation.name,
+            activation=_activation_name_to_keras(layer.activation, where),
             use_bias=layer.use_bias,
             kernel_initializer=_initializer_to_keras(layer.kernel_initializer, where + " kernel_initializer"),
             bias_initializer=_initializer_to_keras(layer.bias_initializer, where + " bias_initializer"),
@@ -116,7 +165,7 @@ def layer_to_keras(layer: rlayers.Layer, dtype: str):
             dtype=dtype,
         )
     if type(layer) is rlayers.Activation:
-        return keras.layers.Activation(layer.activation.name, name=layer.name, dtype=dtype)
+        return _activation_layer_to_keras(layer, dtype)
     if type(layer) is rlayers.Dropout:
         return keras.layers.Dropout(layer.rate, seed=layer.seed, name=layer.name, dtype=dtype)
     raise NotMappableError(f"{where} has no Keras counterpart in keras_bridge.")
@@ -185,16 +234,27 @@ def layer_from_keras(klayer) -> rlayers.Layer | None:
     if type(klayer) is keras.layers.Softmax:
         _check_defaults(klayer, where, axis=-1)
         return rlayers.Activation("softmax", name=klayer.name)
-    if type(klayer) is keras.layers.ReLU:
-        _check_defaults(klayer, where, max_value=None, negative_slope=0.0, threshold=0.0)
-        return rlayers.Activation("relu", name=klayer.name)
+    if type(klayer) in (keras.layers.ReLU, keras.layers.LeakyReLU, keras.layers.ELU):
+        return rlayers.Activation(_activation_layer_from_keras(klayer, where), name=klayer.name)
     if type(klayer) is keras.layers.Dropout:
         _check_defaults(klayer, where, noise_shape=None)
         return rlayers.Dropout(klayer.rate, seed=klayer.seed, name=klayer.name)
     raise NotMappableError(
         f"{where} has no refnn counterpart. keras_bridge maps Dense, Activation, Dropout, Softmax, "
-        "ReLU and InputLayer."
+        "ReLU, LeakyReLU, ELU and InputLayer."
     )
+
+
+def _activation_layer_from_keras(klayer, where: str) -> ractivations.Activation:
+    """Keras's ReLU (plain, or leaky when it has only a ``negative_slope``), LeakyReLU and ELU layers."""
+    config = klayer.get_config()
+    if type(klayer) is keras.layers.ELU:
+        return ractivations.ELU(alpha=float(config["alpha"]))
+    if type(klayer) is keras.layers.ReLU:
+        _check_defaults(klayer, where, max_value=None, threshold=0.0)
+        if config.get("negative_slope", 0.0) == 0.0:
+            return ractivations.ReLU()
+    return ractivations.LeakyReLU(negative_slope=float(config["negative_slope"]))
 
 
 # ---- models -------------------------------------------------------------------------------------

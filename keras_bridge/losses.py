@@ -137,64 +137,72 @@ def loss_from_keras(loss) -> rl.Loss:
 
 
 def metrics_to_keras(metrics) -> list:
-    """refnn's named metrics are Keras's metric names (``"accuracy"``, ``"mse"``, ...): passed
-    through; a refnn metric under another name (mapped from a Keras metric object) goes back as
-    that Keras metric class with that name.
+    """refnn metrics → what Keras's ``compile(metrics=...)`` takes.
+
+    A metric ``refnn.metrics.get(name)`` rebuilds exactly (``"accuracy"``, ``"mse"``, ``"auc"``, …) goes
+    as its name — Keras resolves it to the same class under the same logs key; any other metric of
+    refnn's classes goes as the Keras class of that name with the same options and name
+    (``AUC(curve="PR", name="pr_auc")`` → ``keras.metrics.AUC(curve="PR", name="pr_auc")``).
+    Keras's top-k metrics cannot run in a float64 Keras model (TensorFlow's ``in_top_k`` is float32 only).
 
     Raises:
         NotMappableError: a custom refnn metric (its own function) has no Keras counterpart.
     """
     out = []
     for metric in metrics:
-        if _known_metric(metric.name):
+        if _rebuilt_by_name(metric):
             out.append(metric.name)
             continue
-        cls = next((c for c, n in _METRIC_CLASSES.items() if rmetrics.get(n).fn is metric.fn), None)
-        if cls is None:
+        cls_name = type(metric).__name__
+        if rmetrics.CLASSES.get(cls_name) is not type(metric):
             raise NotMappableError(f"refnn metric {metric.name!r} (a function of its own) has no Keras counterpart.")
-        out.append(getattr(keras.metrics, cls)(name=metric.name))
+        out.append(getattr(keras.metrics, cls_name)(**metric.get_config()))
     return out
 
 
-#: Keras metric classes refnn computes alike → refnn metric name (the Keras default options only)
-_METRIC_CLASSES = {
-    "CategoricalAccuracy": "categorical_accuracy",
-    "SparseCategoricalAccuracy": "sparse_categorical_accuracy",
-    "BinaryAccuracy": "binary_accuracy",
-    "MeanSquaredError": "mse",
-    "MeanAbsoluteError": "mae",
-    "CategoricalCrossentropy": "categorical_crossentropy",
-    "BinaryCrossentropy": "binary_crossentropy",
-    "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
-}
-_METRIC_DEFAULTS = {
-    "BinaryAccuracy": {"threshold": 0.5},
-    "CategoricalCrossentropy": {"from_logits": False, "label_smoothing": 0.0, "axis": -1},
-    "BinaryCrossentropy": {"from_logits": False, "label_smoothing": 0.0},
-    "SparseCategoricalCrossentropy": {"from_logits": False, "ignore_class": None, "axis": -1},
-}
+def _rebuilt_by_name(metric) -> bool:
+    try:
+        rebuilt = rmetrics.get(metric.name)
+    except ValueError:
+        return False
+    same_fn = type(metric) is not rmetrics.Metric or rebuilt.fn is metric.fn
+    return type(rebuilt) is type(metric) and rebuilt.get_config() == metric.get_config() and same_fn
+
+
+#: Keras options refnn's metric classes do not take, with the value that is the same computation
+_KERAS_ONLY_DEFAULTS = {"axis": -1, "ignore_class": None, "from_sorted_ids": False, "multi_label": False,
+                        "num_labels": None, "label_weights": None}
 
 
 def _metric_object_from_keras(spec: dict):
-    """A refnn metric for a serialized Keras metric object, named as Keras names it (its history
-    key), or ``None`` when refnn has no counterpart."""
-    name = _METRIC_CLASSES.get(spec.get("class_name"))
-    config = spec.get("config", {})
-    if name is None or any(config.get(k, v) != v for k, v in _METRIC_DEFAULTS.get(spec["class_name"], {}).items()):
+    """A refnn metric for a serialized Keras metric object, with its options and the name Keras gives
+    it (its history key), or ``None`` when refnn has no counterpart (class or option)."""
+    cls = rmetrics.CLASSES.get(spec.get("class_name"))
+    if cls is None:
         return None
-    base = rmetrics.get(name)
-    return rmetrics.Metric(config.get("name", name), base.fn, base.direction)
+    config = {k: v for k, v in spec.get("config", {}).items() if k != "dtype"}
+    for key, default in _KERAS_ONLY_DEFAULTS.items():
+        if key in config and config[key] != default:
+            return None
+        if cls.__name__ != "AUC":
+            config.pop(key, None)
+    try:
+        return cls(**config)
+    except (TypeError, ValueError):
+        return None
 
 
 def metrics_from_keras(metrics, set_aside: list | None = None) -> list:
-    """Keras metrics from ``get_compile_config()["metrics"]`` → refnn metrics: names as they are,
-    metric objects of the classes refnn computes alike (``CategoricalAccuracy()``, ``MeanSquaredError()``,
-    …) under the name Keras gives them.
+    """Keras metrics from ``get_compile_config()["metrics"]`` → refnn metrics: names refnn knows as they are
+    (``"accuracy"``, ``"auc"``, …), metric objects of the classes refnn has (``AUC``, ``Precision``,
+    ``Recall``, the accuracies, ``TopKCategoricalAccuracy``, ``MeanSquaredError``, ``RootMeanSquaredError``,
+    the crossentropies, …) with their options, under the name Keras gives them.
 
     Args:
         metrics: the compile config's ``metrics``.
         set_aside: a list to receive a description of each metric refnn cannot compute (e.g.
-            ``AUC()``) instead of raising — metrics do not change the trained numbers.
+            ``F1Score()``, ``AUC(multi_label=True)``) instead of raising — metrics do not change the
+            trained numbers.
 
     Raises:
         NotMappableError: a metric refnn does not have, when ``set_aside`` is ``None``.
@@ -209,15 +217,15 @@ def metrics_from_keras(metrics, set_aside: list | None = None) -> list:
         )
     out = []
     for m in metrics:
-        mapped = _metric_object_from_keras(m) if isinstance(m, dict) else m if _known_metric(m) else None
+        mapped = _metric_object_from_keras(m) if isinstance(m, dict) else rmetrics.get(m) if _known_metric(m) else None
         if mapped is not None:
             out.append(mapped)
             continue
         label = m.get("class_name", m) if isinstance(m, dict) else m
         if set_aside is None:
             raise NotMappableError(
-                f"Keras metric {label!r} has no refnn counterpart; refnn computes 'accuracy', 'mse', 'mae', "
-                "the accuracies, the crossentropies (from_logits=False) and their Keras metric classes."
+                f"Keras metric {label!r} (with these options) has no refnn counterpart; refnn computes "
+                f"{sorted(rmetrics.CLASSES)} (AUC without multi_label) and their names."
             )
         set_aside.append(f"metric {label!r}: no refnn counterpart (not compared; it does not change training)")
     return out

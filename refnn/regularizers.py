@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from refnn.utils.unsupported import missing_name
 from refnn.utils.validation import check_float
 
-__all__ = ["Regularizer", "L1", "L2", "L1L2", "get"]
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get"]
 
 
 class Regularizer:
@@ -98,6 +99,10 @@ class L2(L1L2):
 _NAMES = {"l1": L1, "l2": L2, "l1l2": L1L2}
 
 
+#: Keras's lower-case names of the same classes: ``keras.regularizers.l2(1e-4)`` is ``L2(1e-4)``
+l1, l2, l1_l2 = L1, L2, L1L2
+
+
 def get(identifier, argument: str = "regularizer") -> Regularizer | None:
     """Return a regularizer from ``None``, a Keras string name or an instance."""
     if identifier is None or isinstance(identifier, Regularizer):
@@ -108,3 +113,6 @@ def get(identifier, argument: str = "regularizer") -> Regularizer | None:
         f"Unknown regularizer. `{argument}` must be one of {sorted(_NAMES)}, a Regularizer "
         f"instance or None. Received: {argument}={identifier!r}"
     )
+
+
+__getattr__ = missing_name("refnn.regularizers", "L1, L2, L1L2 (l1, l2, l1_l2) and Regularizer", {})

@@ -222,7 +222,8 @@ def _levenberg_marquardt(seed: int) -> dict:
                      "mu": list(map(float, history.record["mu"])),
                      "gradient_norm": list(map(float, history.record["gradient_norm"])),
                      "seconds": float(history.record["seconds"][-1]), "rejections": int(optimizer.total_rejections),
-                     "final_loss": float(model.evaluate(x, y, batch_size=x.shape[0])["loss"])}
+                     "final_loss": float(model.evaluate(x, y, batch_size=x.shape[0], return_dict=True,
+                                                         verbose=0)["loss"])}
     return {"points": int(x.shape[0]), "max_epochs": LM_EPOCHS, "hidden": LM_HIDDEN, **runs}
 
 

@@ -140,7 +140,7 @@ CELLS = [
     code("""
         print(f"{'refnn, final weights':22s} {'penalty':>8s} {'val crossentropy':>17s} {'val accuracy':>13s}")
         for label, model in refnn_models.items():
-            scores, penalty = model.evaluate(x_val, y_val), model.regularization_loss()
+            scores, penalty = model.evaluate(x_val, y_val, return_dict=True, verbose=0), model.regularization_loss()
             print(f"{label:22s} {penalty:8.3f} {scores['loss'] - penalty:17.3f} {scores['accuracy']:13.3f}")
     """),
     md(r"""

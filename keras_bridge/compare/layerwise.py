@@ -36,7 +36,7 @@ def forward(model, x, y=None, keras_exact: bool = True) -> Comparison:
             h_keras = klayer(h_keras, training=False)
             result.rows.append(make_row(layer.name, "output", h_mine, h_keras.numpy(), rtol))
         if y is not None and mine.loss is not None:
-            loss_mine = mine.evaluate(x, y, batch_size=x.shape[0])["loss"]
+            loss_mine = mine.evaluate(x, y, batch_size=x.shape[0], return_dict=True, verbose=0)["loss"]
             loss_keras = keras_model.compute_loss(x=x, y=y, y_pred=h_keras, training=False)
             result.rows.append(make_row("model", "loss", loss_mine, float(loss_keras), rtol))
             label_known_differences(result, mine, y)

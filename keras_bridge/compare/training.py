@@ -22,50 +22,67 @@ from refnn.utils.tolerance import TOLERANCES, relative_error
 __all__ = ["training", "keras_fit_in_order", "callbacks_to_keras", "callbacks_from_keras"]
 
 #: Keras callbacks that only watch training (files, logs, progress): set aside with a note
-_OBSERVERS = ("History", "ProgbarLogger", "ModelCheckpoint", "TensorBoard", "CSVLogger", "RemoteMonitor",
-              "BackupAndRestore")
-#: Keras callbacks that change the numbers and have no refnn counterpart: refused
-_CHANGERS = ("LearningRateScheduler", "ReduceLROnPlateau", "SwapEMAWeights", "LambdaCallback")
+_OBSERVERS = ("History", "ProgbarLogger", "ModelCheckpoint", "TensorBoard", "CSVLogger", "RemoteMonitor")
+#: Keras callbacks that change the numbers and that a comparison cannot run on both sides: refused
+_CHANGERS = {
+    "SwapEMAWeights": "refnn's optimizers keep no moving average of the weights",
+    "LambdaCallback": "its functions may act on one side's model only; compare without it",
+    "BackupAndRestore": "it may restore a backup on one side and change where training starts; compare "
+                        "without it",
+}
+#: refnn callbacks that only watch training: not run on the Keras side (their files are refnn's)
+_REFNN_OBSERVERS = (rcallbacks.History, rcallbacks.ProgressBar, rcallbacks.ModelCheckpoint, rcallbacks.CSVLogger)
 
 
 def callbacks_to_keras(callbacks) -> list:
-    """Keras counterparts of refnn callbacks (EarlyStopping, TerminateOnNaN); History and the
-    progress bar are dropped (``fit`` makes its own).
+    """Keras counterparts of refnn callbacks (EarlyStopping, TerminateOnNaN, ReduceLROnPlateau,
+    LearningRateScheduler — with the same schedule function); History, the progress bar,
+    ModelCheckpoint and CSVLogger only watch and are not run on the Keras side.
 
     Raises:
-        NotMappableError: a callback or option with no Keras counterpart (``TimeLimit``,
-            ``EarlyStopping(comparison_dtype="float64")``).
+        NotMappableError: a callback or option with no Keras counterpart in a comparison
+            (``TimeLimit``, ``LambdaCallback``, ``BackupAndRestore``,
+            ``comparison_dtype="float64"`` on EarlyStopping or ReduceLROnPlateau).
     """
     out = []
     for cb in callbacks or []:
-        if isinstance(cb, (rcallbacks.History, rcallbacks.ProgressBar)):
+        if isinstance(cb, _REFNN_OBSERVERS):
             continue
+        if getattr(cb, "comparison_dtype", np.float32) != np.float32:
+            raise NotMappableError(
+                f"{type(cb).__name__}(comparison_dtype='float64') has no Keras counterpart: Keras compares "
+                "the monitored values as float32 tensors."
+            )
         if isinstance(cb, rcallbacks.EarlyStopping):
-            if cb.comparison_dtype != np.float32:
-                raise NotMappableError(
-                    "EarlyStopping(comparison_dtype='float64') has no Keras counterpart: Keras compares "
-                    "the monitored values as float32 tensors."
-                )
             out.append(keras.callbacks.EarlyStopping(
                 monitor=cb.monitor, min_delta=cb.min_delta, patience=cb.patience, verbose=0,
                 mode=cb.mode, baseline=cb.baseline, restore_best_weights=cb.restore_best_weights,
                 start_from_epoch=cb.start_from_epoch))
         elif isinstance(cb, rcallbacks.TerminateOnNaN):
             out.append(keras.callbacks.TerminateOnNaN())
+        elif isinstance(cb, rcallbacks.ReduceLROnPlateau):
+            out.append(keras.callbacks.ReduceLROnPlateau(
+                monitor=cb.monitor, factor=cb.factor, patience=cb.patience, verbose=0, mode=cb.mode,
+                min_delta=cb.min_delta, cooldown=cb.cooldown, min_lr=cb.min_lr))
+        elif isinstance(cb, rcallbacks.LearningRateScheduler):
+            out.append(keras.callbacks.LearningRateScheduler(cb.schedule, verbose=0))
         else:
-            raise NotMappableError(f"Callback {type(cb).__name__} has no Keras counterpart in keras_bridge.")
+            why = _CHANGERS.get(type(cb).__name__, "")
+            raise NotMappableError(f"Callback {type(cb).__name__} has no Keras counterpart in keras_bridge"
+                                   + (f": {why}." if why else "."))
     return out
 
 
 def callbacks_from_keras(callbacks, set_aside: list) -> list:
     """refnn counterparts of callbacks given for a comparison, which may be refnn's or Keras's:
-    Keras's ``EarlyStopping`` and ``TerminateOnNaN`` map to refnn's; callbacks that only watch
-    (``ModelCheckpoint``, ``TensorBoard``, ``CSVLogger``, …, and any other class that is not
-    known to change training) are set aside with a note in ``set_aside``.
+    Keras's ``EarlyStopping``, ``TerminateOnNaN``, ``ReduceLROnPlateau`` and
+    ``LearningRateScheduler`` map to refnn's (same arguments, the same schedule function);
+    callbacks that only watch (``ModelCheckpoint``, ``TensorBoard``, ``CSVLogger``, …, and any
+    other class that is not known to change training) are set aside with a note in ``set_aside``.
 
     Raises:
-        NotMappableError: a Keras callback that changes the numbers (``ReduceLROnPlateau``,
-            ``LearningRateScheduler``, ``SwapEMAWeights``, ``LambdaCallback``).
+        NotMappableError: a Keras callback that changes the numbers and cannot run on both sides
+            (``SwapEMAWeights``, ``LambdaCallback``, ``BackupAndRestore``).
     """
     out = []
     for cb in callbacks or []:
@@ -80,9 +97,15 @@ def callbacks_from_keras(callbacks, set_aside: list) -> list:
                 start_from_epoch=cb.start_from_epoch))
         elif isinstance(cb, keras.callbacks.TerminateOnNaN):
             out.append(rcallbacks.TerminateOnNaN())
+        elif isinstance(cb, keras.callbacks.ReduceLROnPlateau):
+            out.append(rcallbacks.ReduceLROnPlateau(
+                monitor=cb.monitor, factor=cb.factor, patience=cb.patience, mode=cb.mode,
+                min_delta=abs(cb.min_delta), cooldown=cb.cooldown, min_lr=cb.min_lr))
+        elif isinstance(cb, keras.callbacks.LearningRateScheduler):
+            out.append(rcallbacks.LearningRateScheduler(cb.schedule))
         elif name in _CHANGERS:
             raise NotMappableError(
-                f"Keras callback {name} changes training and has no refnn counterpart: compare without it.")
+                f"Keras callback {name} changes training and cannot run in a comparison: {_CHANGERS[name]}.")
         else:
             why = "it only watches training" if name in _OBSERVERS else \
                 "not a Keras callback refnn knows; the comparison assumes it only watches training"
@@ -133,8 +156,9 @@ def training(model, x, y, epochs: int = 20, batch_size: int = 32, validation_spl
             twins are).
         x, y: training data (``validation_split`` takes the last rows, as both ``fit`` s do).
         epochs, batch_size, validation_split, validation_data, shuffle: as ``fit``.
-        callbacks: refnn or Keras callbacks (EarlyStopping, TerminateOnNaN; Keras callbacks that
-            only watch are set aside with a note); each side gets its own copy.
+        callbacks: refnn or Keras callbacks (EarlyStopping, TerminateOnNaN, ReduceLROnPlateau,
+            LearningRateScheduler; callbacks that only watch are set aside with a note, or run on
+            the refnn side only); each side gets its own copy.
         keras_exact: compare against the ``keras_exact_copy`` (see ``keras_bridge.compare``).
 
     Returns:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["Callback", "CallbackList", "monitor_direction"]
+from refnn.utils.unsupported import keras_class
+
+__all__ = ["Callback", "CallbackList", "monitor_direction", "refuse_keras_callback"]
 
 
 class Callback:
@@ -51,7 +53,9 @@ def monitor_direction(callback: Callback, monitor: str) -> str:
     name = monitor.removeprefix("val_")
     if name == "loss":
         return "min"
-    for metric in getattr(callback.model, "metrics", None) or []:
+    model = callback.model
+    compiled = [*(getattr(model, "metrics", None) or []), *(getattr(model, "weighted_metrics", None) or [])]
+    for metric in compiled:  # Keras searches the weighted metrics too
         if getattr(metric, "name", None) == name and getattr(metric, "direction", None) in ("up", "down"):
             return "max" if metric.direction == "up" else "min"
     who = type(callback).__name__
@@ -62,7 +66,43 @@ def monitor_direction(callback: Callback, monitor: str) -> str:
 
 
 def _overrides(cb: Callback, *names: str) -> bool:
-    return any(getattr(type(cb), name) is not getattr(Callback, name) for name in names)
+    """Whether the class or the instance (``LambdaCallback``'s functions) defines one of ``names``."""
+    own = getattr(cb, "__dict__", {})
+    return any(name in own or getattr(type(cb), name) is not getattr(Callback, name) for name in names)
+
+
+#: Keras callbacks with a refnn counterpart of the same name and arguments
+_COUNTERPARTS = ("EarlyStopping", "TerminateOnNaN", "ModelCheckpoint", "ReduceLROnPlateau", "LearningRateScheduler",
+                 "CSVLogger", "LambdaCallback", "BackupAndRestore", "History", "ProgbarLogger")
+#: Keras callbacks without one, and what to use instead
+_NO_COUNTERPART = {
+    "TensorBoard": "refnn writes no TensorBoard logs: use refnn.callbacks.CSVLogger, or plot model.history",
+    "RemoteMonitor": "refnn posts nothing over HTTP: use refnn.callbacks.LambdaCallback(on_epoch_end=...) "
+                     "to send the logs yourself",
+    "SwapEMAWeights": "refnn's optimizers have no exponential moving average of the weights",
+    "OrbaxCheckpoint": "use refnn.callbacks.ModelCheckpoint or BackupAndRestore (refnn's own formats)",
+}
+
+
+def refuse_keras_callback(cb) -> None:
+    """Raise a TypeError naming refnn's counterpart when ``cb`` is a Keras callback (found by its
+    class's module: refnn never imports Keras); return quietly otherwise."""
+    cls = type(cb)
+    keras_base = keras_class(cb)
+    if keras_base is None:
+        return
+    name = cls.__name__
+    if keras_base is cls and name in _COUNTERPARTS:
+        advice = (f"use refnn.callbacks.{name} with the same arguments" if name not in ("History", "ProgbarLogger")
+                  else "drop it: refnn's fit makes its own History and progress bar (refnn.callbacks."
+                       f"{'History' if name == 'History' else 'ProgressBar'})")
+    elif keras_base is cls:
+        advice = _NO_COUNTERPART.get(name, "refnn has no counterpart: write a subclass of refnn.callbacks.Callback")
+    else:
+        advice = (f"subclass refnn.callbacks.Callback instead of {keras_base.__module__}.{keras_base.__name__} "
+                  "(same hook names and arguments; `self.model` is the refnn model)")
+    raise TypeError(f"`callbacks` holds a Keras callback, {name}, which refnn's fit cannot run: {advice}. "
+                    f"Received: {cb!r}")
 
 
 class CallbackList:
@@ -78,6 +118,7 @@ class CallbackList:
         self.stopped_by: Callback | None = None
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
+                refuse_keras_callback(cb)
                 raise TypeError(
                     "Each entry of `callbacks` must be a refnn.callbacks.Callback. "
                     f"Received: {cb!r} of type {type(cb).__name__}"

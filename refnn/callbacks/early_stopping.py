@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import math
-import numbers
-import warnings
-
-import numpy as np
-
-from refnn.callbacks.base import Callback, monitor_direction
-from refnn.utils.validation import check_bool, check_choice, check_non_negative_int
+from refnn.callbacks.monitoring import MonitorCallback, check_number, warn_missing_monitor
+from refnn.utils.validation import check_bool, check_non_negative_int
 
 __all__ = ["EarlyStopping"]
 
 
-class EarlyStopping(Callback):
+class EarlyStopping(MonitorCallback):
     """Stop training when ``monitor`` has not improved for ``patience`` epochs.
 
-    With ``d = |min_delta|`` and ``best`` the best value so far (``None`` at the start)::
-
-        improved(a, ref) = ref is None  or  a + d < ref      (mode "min", strict)
-                                         or  a − d > ref      (mode "max", strict)
+    ``improved(a, ref)`` is ``MonitorCallback``'s rule (``d = |min_delta|``, strict, in float32 by
+    default); ``best`` is the best value so far, ``None`` at the start (Keras's ``EarlyStopping``
+    passes no baseline to ``MonitorCallback``: its ``baseline`` is the separate test of step 4).
 
     At the end of epoch ``e`` (0-based), with ``a = logs[monitor]``:
 
@@ -43,11 +36,8 @@ class EarlyStopping(Callback):
     ``direction`` otherwise (``"up"`` for accuracies); an unknown direction is an error at
     ``on_train_begin``.
 
-    **Float32 comparison (Keras on TensorFlow).** Keras hands the comparison Python floats, which
-    ``keras.ops.less``/``greater`` convert to *float32* tensors — even with
-    ``floatx="float64"``. So Keras decides ``float32(a + d) < float32(ref)``: two losses that
-    differ by less than float32's resolution (~6e-8 relative) are "no improvement". refnn does
-    the same by default (``comparison_dtype="float32"``); ``"float64"`` compares exactly.
+    **Float32 comparison.** As Keras on TensorFlow, ``float32(a + d) < float32(ref)`` by default
+    (``comparison_dtype="float32"``; see ``MonitorCallback``); ``"float64"`` compares exactly.
 
     Args:
         monitor: the log key to watch (``"val_loss"``, ``"loss"``, ``"val_accuracy"``, ...).
@@ -71,43 +61,20 @@ class EarlyStopping(Callback):
                  verbose: int = 0, mode: str = "auto", baseline: float | None = None,
                  restore_best_weights: bool = False, start_from_epoch: int = 0,
                  comparison_dtype: str = "float32"):
-        super().__init__()
-        if not isinstance(monitor, str) or not monitor:
-            raise ValueError(f"`monitor` must be a non-empty string. Received: monitor={monitor!r}")
-        if not isinstance(min_delta, numbers.Real) or isinstance(min_delta, bool) or math.isnan(min_delta):
-            raise ValueError(f"`min_delta` must be a number. Received: min_delta={min_delta!r}")
-        if baseline is not None and (not isinstance(baseline, numbers.Real) or isinstance(baseline, bool)):
-            raise ValueError(f"`baseline` must be a number or None. Received: baseline={baseline!r}")
-        self.monitor = monitor
-        self.min_delta = abs(float(min_delta))
+        super().__init__(monitor, mode, min_delta=min_delta, comparison_dtype=comparison_dtype)
         self.patience = check_non_negative_int("patience", patience)
         self.verbose = verbose
-        self.mode = check_choice("mode", mode, ("auto", "min", "max"))
-        self.baseline = None if baseline is None else float(baseline)
+        self.baseline = check_number("baseline", baseline, optional=True)
         self.restore_best_weights = check_bool("restore_best_weights", restore_best_weights)
         self.start_from_epoch = check_non_negative_int("start_from_epoch", start_from_epoch)
-        self.comparison_dtype = np.dtype(check_choice("comparison_dtype", comparison_dtype, ("float32", "float64")))
-        self.direction: str | None = None
         self.wait = 0
         self.stopped_epoch = 0
-        self.best: float | None = None
         self.best_epoch = 0
         self.best_weights: list | None = None
 
-    def _resolve_direction(self) -> str:
-        return self.mode if self.mode != "auto" else monitor_direction(self, self.monitor)
-
-    def _is_improvement(self, value: float, reference: float | None) -> bool:
-        if reference is None:
-            return True
-        cast = self.comparison_dtype.type
-        with np.errstate(over="ignore", invalid="ignore"):
-            if self.direction == "min":
-                return bool(cast(value + self.min_delta) < cast(reference))
-            return bool(cast(value - self.min_delta) > cast(reference))
-
     def on_train_begin(self, logs=None):
-        self.direction = self._resolve_direction()
+        self.direction = None  # resolved afresh for each fit (the model's metrics may differ)
+        self._resolve_direction()
         self.wait = 0
         self.stopped_epoch = 0
         self.best = None
@@ -115,16 +82,10 @@ class EarlyStopping(Callback):
         self.best_epoch = 0
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.direction is None:
-            self.direction = self._resolve_direction()
-        logs = logs or {}
-        current = logs.get(self.monitor)
+        self._resolve_direction()
+        current = (logs or {}).get(self.monitor)
         if current is None:
-            warnings.warn(
-                f"EarlyStopping is conditioned on `{self.monitor}`, which is not in the logs. "
-                f"Available keys: {', '.join(logs)}",
-                stacklevel=2,
-            )
+            warn_missing_monitor(self, self.monitor, logs)
             return
         if epoch < self.start_from_epoch:
             return

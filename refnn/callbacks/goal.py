@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import math
-import numbers
-import warnings
-
-from refnn.callbacks.base import Callback, monitor_direction
+from refnn.callbacks.base import Callback
+from refnn.callbacks.monitoring import MODES, check_monitor, check_number, resolve_direction, warn_missing_monitor
 from refnn.utils.validation import check_choice
 
 __all__ = ["Goal"]
@@ -21,6 +18,9 @@ class Goal(Callback):
     ``History.stop_reason`` is then ``"goal"``. MATLAB's training functions stop the same way when
     the performance reaches ``net.trainParam.goal`` ("Performance goal met").
 
+    Reaching a fixed value is not ``MonitorCallback``'s strict "improved on the best so far", so
+    ``Goal`` shares only its checks and its ``mode="auto"`` rule, and compares in the logs' dtype.
+
     Args:
         goal: the value to reach (a finite number).
         monitor: the log key to watch (``"loss"``, ``"val_loss"``, ``"accuracy"``, ...).
@@ -34,28 +34,23 @@ class Goal(Callback):
 
     def __init__(self, goal: float, monitor: str = "loss", mode: str = "auto"):
         super().__init__()
-        if not isinstance(goal, numbers.Real) or isinstance(goal, bool) or not math.isfinite(goal):
-            raise ValueError(f"`goal` must be a finite number. Received: goal={goal!r}")
-        if not isinstance(monitor, str) or not monitor:
-            raise ValueError(f"`monitor` must be a non-empty string. Received: monitor={monitor!r}")
-        self.goal = float(goal)
-        self.monitor = monitor
-        self.mode = check_choice("mode", mode, ("auto", "min", "max"))
+        self.goal = check_number("goal", goal, finite=True)
+        self.monitor = check_monitor(monitor)
+        self.mode = check_choice("mode", mode, MODES)
         self.direction: str | None = None
         self.reached_epoch: int | None = None
 
     def on_train_begin(self, logs=None):
-        self.direction = self.mode if self.mode != "auto" else monitor_direction(self, self.monitor)
+        self.direction = resolve_direction(self, self.mode, self.monitor)
         self.reached_epoch = None
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
         if value is None:
-            warnings.warn(f"Goal is conditioned on `{self.monitor}`, which is not in the logs. "
-                          f"Available keys: {', '.join(logs or {})}", stacklevel=4)
+            warn_missing_monitor(self, self.monitor, logs)
             return
         if self.direction is None:
-            self.direction = self.mode if self.mode != "auto" else monitor_direction(self, self.monitor)
+            self.direction = resolve_direction(self, self.mode, self.monitor)
         reached = value <= self.goal if self.direction == "min" else value >= self.goal
         if reached:
             self.reached_epoch = epoch

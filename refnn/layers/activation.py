@@ -16,8 +16,8 @@ class Activation(Layer):
     with a softmax/sigmoid output, whose logits are this layer's input.
     """
 
-    def __init__(self, activation, name: str | None = None):
-        super().__init__(name=name)
+    def __init__(self, activation, name: str | None = None, **kwargs):
+        super().__init__(name=name, **kwargs)
         self.activation = activations.get(activation)
         self._x = self._y = None
 

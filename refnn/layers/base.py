@@ -12,11 +12,29 @@ import re
 
 import numpy as np
 
+from refnn.utils.validation import check_no_unknown_kwargs
+from refnn.utils.weights import write_weights
+
 __all__ = ["Layer"]
 
 
 def _snake_case(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _declared_input(owner: str, kwargs: dict):
+    """The ``Input`` that Keras's ``input_shape``/``input_dim`` layer arguments declare, or ``None``;
+    any other keyword is refused, naming it."""
+    from refnn.layers.input import Input
+
+    shape, width = kwargs.pop("input_shape", None), kwargs.pop("input_dim", None)
+    check_no_unknown_kwargs(owner, kwargs)
+    if shape is not None and width is not None:
+        raise ValueError(f"{owner}: give `input_shape` or `input_dim`, not both. Received: input_shape={shape!r}, "
+                         f"input_dim={width!r}")
+    if shape is None and width is None:
+        return None
+    return Input(shape=shape if shape is not None else (width,))
 
 
 class Layer:
@@ -30,10 +48,12 @@ class Layer:
         regularizers: ``{param name: Regularizer}`` for the penalised parameters.
     """
 
-    def __init__(self, name: str | None = None):
+    def __init__(self, name: str | None = None, **kwargs):
         if name is not None and (not isinstance(name, str) or not name or "/" in name):
             raise ValueError(f"`name` must be a non-empty string without '/'. Received: name={name!r}")
         self.name = name
+        #: Keras's ``input_shape=(d,)`` / ``input_dim=d`` on a model's first layer: an ``Input``
+        self.declared_input = _declared_input(type(self).__name__, kwargs)
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self.regularizers: dict = {}
@@ -124,6 +144,37 @@ class Layer:
             f"Layer {self.name!r} of type {type(self).__name__} has no Jacobian rows: "
             "Levenberg–Marquardt supports Dense, Activation and Dropout layers."
         )
+
+    # ---- weights (Keras's layer API) ----------------------------------------------------------------
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """The live parameter arrays in Keras's order (``[kernel, bias]`` for Dense); writing into
+        them changes the layer (and its model's flat parameter vector, of which they are views)."""
+        return list(self.params.values())
+
+    @property
+    def trainable_weights(self) -> list[np.ndarray]:
+        """Every parameter: refnn layers have no frozen (non-trainable) weights."""
+        return self.weights
+
+    @property
+    def non_trainable_weights(self) -> list[np.ndarray]:
+        return []
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of ``weights``."""
+        return [value.copy() for value in self.params.values()]
+
+    def set_weights(self, weights) -> None:
+        """Write ``weights`` (a list in ``get_weights`` order) into the live arrays — inside a model,
+        the model's packed views (relinked first, so training sees the new values). The count,
+        dtypes and shapes are checked first (``write_weights``): on a mismatch nothing changes."""
+        if self._model is not None:
+            self._model._check_parameters_linked()
+        prefix = f"{self.name}/" if self.name else ""  # a layer of no model may have no name yet
+        targets = {f"{prefix}{key}": value for key, value in self.params.items()}
+        owner = f"layer {self.name!r}" if self.name else f"this {type(self).__name__} layer"
+        write_weights(targets, weights, owner + ("" if self.built else " (not built yet)"))
 
     def count_params(self) -> int:
         return int(sum(p.size for p in self.params.values()))

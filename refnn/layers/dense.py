@@ -34,11 +34,14 @@ class Dense(Layer):
 
     Args:
         units: output width (positive integer).
-        activation: ``"relu"``, ``"sigmoid"``, ``"tanh"``, ``"softmax"``, ``"linear"`` or ``None``.
+        activation: a name (``"relu"``, ``"sigmoid"``, ``"tanh"``, ``"softmax"``, ``"gelu"``, ... —
+            ``refnn.activations.ACTIVATIONS``), an ``Activation``, or ``None`` (linear).
         use_bias: add the bias vector.
         kernel_initializer, bias_initializer: names or ``refnn.initializers`` instances.
         kernel_regularizer, bias_regularizer: ``refnn.regularizers`` penalties, or ``None``.
         name: layer name; default ``dense_<i>`` inside a model.
+        input_shape, input_dim: Keras's older way to declare the model's input on its first layer
+            (``input_shape=(d,)`` is ``Input((d,))`` before the layer); any layer accepts them.
     """
 
     def __init__(
@@ -51,8 +54,9 @@ class Dense(Layer):
         kernel_regularizer=None,
         bias_regularizer=None,
         name: str | None = None,
+        **kwargs,
     ):
-        super().__init__(name=name)
+        super().__init__(name=name, **kwargs)
         self.units = check_positive_int("units", units)
         self.activation = activations.get(activation)
         self.use_bias = check_bool("use_bias", use_bias)
@@ -76,6 +80,18 @@ class Dense(Layer):
     @property
     def output_dim(self) -> int:
         return self.units
+
+    @property
+    def kernel(self) -> np.ndarray:
+        """``W``, shape (in, units): the live array (Keras's ``layer.kernel``)."""
+        self._require_built()
+        return self.params["kernel"]
+
+    @property
+    def bias(self) -> np.ndarray | None:
+        """``B``, shape (units,): the live array; ``None`` with ``use_bias=False`` (Keras)."""
+        self._require_built()
+        return self.params.get("bias")
 
     @property
     def logits(self) -> np.ndarray | None:

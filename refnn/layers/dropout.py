@@ -26,8 +26,8 @@ class Dropout(Layer):
     compare dropout models with ``rate=0``, in inference, or statistically.
     """
 
-    def __init__(self, rate: float, seed: int | None = None, name: str | None = None):
-        super().__init__(name=name)
+    def __init__(self, rate: float, seed: int | None = None, name: str | None = None, **kwargs):
+        super().__init__(name=name, **kwargs)
         self.rate = check_float("rate", rate, low=0.0, high=1.0)
         self.seed = check_seed("seed", seed)
         self.fixed_mask: np.ndarray | None = None

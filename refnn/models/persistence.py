@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from refnn.models import saving
-from refnn.utils.validation import check_numeric_array
+from refnn.utils.weights import write_weights
 
 __all__ = ["Persistence"]
 
@@ -23,30 +23,42 @@ class Persistence:
         return [value.copy() for value in self.params.values()]
 
     def set_weights(self, weights) -> None:
-        """Set every parameter from a list in ``get_weights`` order. Counts and shapes are checked
-        first: on a mismatch nothing is changed."""
+        """Set every parameter from a list in ``get_weights`` order (``write_weights``: the count,
+        dtypes and shapes are checked first; on a mismatch nothing is changed)."""
         self._check_parameters_linked()
         self._require_built("set_weights")
-        params = self.params
-        weights = list(weights)
-        if len(weights) != len(params):
-            raise ValueError(
-                f"`weights` must hold {len(params)} arrays ({', '.join(params)}). "
-                f"Received: {len(weights)} arrays"
-            )
-        converted = []
-        for (path, current), new in zip(params.items(), weights):
-            # non-finite values are accepted, as Keras accepts them: a diverged model's saved
-            # weights must load back (fit warns when training ends with them)
-            new = check_numeric_array(f"weights[{path!r}]", new, dtype=self.dtype)
-            if new.shape != current.shape:
-                raise ValueError(
-                    f"Shape mismatch for {path!r}: the model has {current.shape}. "
-                    f"Received: weights[{path!r}].shape={new.shape}"
-                )
-            converted.append(new)
-        for current, new in zip(params.values(), converted):
-            current[...] = new
+        write_weights(self.params, weights, "the model")
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """The live parameter arrays, Keras's order (layer by layer, kernel then bias)."""
+        return [value for layer in self.layers for value in layer.weights]
+
+    @property
+    def trainable_weights(self) -> list[np.ndarray]:
+        return [value for layer in self.layers for value in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self) -> list[np.ndarray]:
+        return [value for layer in self.layers for value in layer.non_trainable_weights]
+
+    def get_layer(self, name: str | None = None, index: int | None = None):
+        """The layer named ``name`` or at position ``index`` (Keras's rules and messages)."""
+        if index is not None and name is not None:
+            raise ValueError(f"Provide only a layer name or a layer index. Received: index={index}, name={name}.")
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+                raise TypeError(f"`index` must be an integer. Received: index={index!r}")
+            if len(self.layers) <= index:
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only has "
+                                 f"{len(self.layers)} layers.")
+            return self.layers[index]
+        if name is not None:
+            for layer in self.layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(f"No such layer: {name}. Existing layers are: {[layer.name for layer in self.layers]}.")
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
 
     def save_weights(self, path) -> None:
         """Write every parameter to a ``.npz`` file, keyed by its path (``"dense_0/kernel"``);

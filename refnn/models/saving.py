@@ -209,27 +209,31 @@ def _serialize_value(value, where: str):
     raise TypeError(f"Cannot save the model: {where} = {value!r} has no JSON form")
 
 
-def _deserialize_value(value):
+def _deserialize_value(value, custom_objects=None):
     if isinstance(value, list):
-        return [_deserialize_value(v) for v in value]
+        return [_deserialize_value(v, custom_objects) for v in value]
     if isinstance(value, dict) and {"module", "class_name", "config"} <= set(value):
-        return deserialize_object(value)
+        return deserialize_object(value, custom_objects)
     if isinstance(value, dict):
-        return {k: _deserialize_value(v) for k, v in value.items()}
+        return {k: _deserialize_value(v, custom_objects) for k, v in value.items()}
     return value
 
 
-def deserialize_object(spec: dict):
-    """The refnn object a ``{"module", "class_name", "config"}`` entry describes."""
+def deserialize_object(spec: dict, custom_objects: dict | None = None):
+    """The refnn object a ``{"module", "class_name", "config"}`` entry describes; a class of the
+    user's own (a custom ``Loss`` subclass) is looked up in ``custom_objects`` by its name, as
+    Keras's ``load_model(..., custom_objects=...)`` does."""
     if spec["module"] not in _MODULES:
         raise ValueError(f"Cannot load the model: unknown module {spec['module']!r} (refnn's own only)")
     module, base = _MODULES[spec["module"]]
-    cls = getattr(module, str(spec["class_name"]), None)
+    name = str(spec["class_name"])
+    cls = (custom_objects or {}).get(name) or getattr(module, name, None)
     if not (isinstance(cls, type) and issubclass(cls, base)):
         raise ValueError(
-            f"Cannot load the model: {spec['module']} has no class {spec['class_name']!r}"
+            f"Cannot load the model: {spec['module']} has no class {name!r}. If it is a class of your own, "
+            f"pass it: load_model(path, custom_objects={{{name!r}: {name}}})"
         )
-    config = {k: _deserialize_value(v) for k, v in spec["config"].items()}
+    config = {k: _deserialize_value(v, custom_objects) for k, v in spec["config"].items()}
     if hasattr(cls, "from_config"):
         return cls.from_config(config)
     return cls(**config)
@@ -253,19 +257,30 @@ def model_config(model) -> dict:
         config["compile_config"] = {
             "optimizer": _serialize_object(model.optimizer, "refnn.optimizers", "optimizer"),
             "loss": _serialize_object(model.loss, "refnn.losses", "loss"),
-            "metrics": [_metric_name(metric) for metric in model.metrics],
+            "metrics": [_serialize_metric(metric) for metric in model.metrics],
+            "weighted_metrics": [_serialize_metric(metric) for metric in model.weighted_metrics],
         }
     return config
 
 
-def _metric_name(metric) -> str:
+def _serialize_metric(metric):
+    """A metric as its name when ``metrics.get(name)`` rebuilds it identically (``"accuracy"``,
+    ``"mse"``, ``"auc"``), else ``{"class_name", "config"}`` with its options (``AUC(curve="PR")``);
+    ``metrics.get`` reads both back. A metric of a function of its own cannot be saved."""
     try:
-        metrics.get(metric.name)
+        rebuilt = metrics.get(metric.name)
+    except ValueError:
+        rebuilt = None
+    if rebuilt is not None and type(rebuilt) is type(metric) and rebuilt.get_config() == metric.get_config() \
+            and (type(metric) is not metrics.Metric or rebuilt.fn is metric.fn):
+        return metric.name
+    try:
+        return metrics.serialize(metric)
     except ValueError:
         raise TypeError(
-            f"Cannot save the model: metric {metric.name!r} is not one of refnn's named metrics"
+            f"Cannot save the model: metric {metric.name!r} is not one of refnn's named metrics or metric "
+            "classes (a function of its own cannot be saved); save it uncompiled or recompile after loading"
         ) from None
-    return metric.name
 
 
 # ---- whole models -------------------------------------------------------------------------------

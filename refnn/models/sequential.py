@@ -6,16 +6,19 @@ import copy
 
 import numpy as np
 
-from refnn import losses as losses_module
+from refnn import config
+from refnn import layers as layers_module
 from refnn.callbacks import History
 from refnn.layers.base import Layer
+from refnn.layers.input import Input
+from refnn.models.data_checks import DataChecks
 from refnn.models.persistence import Persistence
 from refnn.models.trainer import Trainer
 from refnn.utils.packing import PackedArrays
+from refnn.utils.seeding import next_model_seed
+from refnn.utils.unsupported import refuse_keras_object
 from refnn.utils.validation import (
-    check_class_ids,
     check_dtype,
-    check_finite_array,
     check_numeric_array,
     check_positive_int,
     check_seed,
@@ -24,7 +27,7 @@ from refnn.utils.validation import (
 __all__ = ["Sequential"]
 
 
-class Sequential(Trainer, Persistence):
+class Sequential(Trainer, Persistence, DataChecks):
     """A linear stack of layers — Keras's ``Sequential`` in NumPy.
 
     Forward propagation runs the layers in order, each caching what its backward pass needs;
@@ -34,19 +37,23 @@ class Sequential(Trainer, Persistence):
     as Keras does on TensorFlow: ``∂E/∂Z = (softmax(Z) − Y)/N``.
 
     Args:
-        layers: the layers, first to last.
-        input_dim: width of the input; the model is built now if given, else on the first
-            ``fit``/``build``.
+        layers: the layers, first to last;
+            ``Input((d,))`` first declares the input width, as in Keras.
+        input_dim: width of the input; the model is built now if given (or declared by an
+            ``Input``), else on the first ``fit``/``build``.
         seed: seeds the initial weights, the dropout masks (of layers without their own seed)
-            and the shuffling in ``fit``. Equal seeds give identical models and runs.
+            and the shuffling in ``fit``. Equal seeds give identical models and runs. ``None``:
+            the next seed of ``refnn.utils.set_random_seed``'s generator if it was called, else
+            fresh entropy.
         dtype: ``"float32"`` or ``"float64"``; parameters and computation use it throughout.
+            ``None``: ``refnn.config.floatx()`` (``"float64"`` unless ``set_floatx`` changed it).
         name: the model's name.
     """
 
     def __init__(self, layers=None, input_dim: int | None = None, seed: int | None = None,
-                 dtype="float64", name: str = "sequential"):
-        self.seed = check_seed("seed", seed)
-        self.dtype = check_dtype("dtype", dtype)
+                 dtype=None, name: str = "sequential"):
+        self.seed = next_model_seed() if seed is None else check_seed("seed", seed)
+        self.dtype = check_dtype("dtype", config.floatx() if dtype is None else dtype)
         self.name = name
         self.layers: list[Layer] = []
         self.input_dim: int | None = None
@@ -58,15 +65,17 @@ class Sequential(Trainer, Persistence):
         self.history: History | None = None
         #: ``{layer name: ∂E/∂(layer input)}`` from the last backpropagation of a loss
         self.input_gradients: dict[str, np.ndarray] = {}
-        self._entropy = np.random.SeedSequence(seed).entropy
+        self._entropy = np.random.SeedSequence(self.seed).entropy
         self._shuffle_rng = np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=(1,)))
         if layers is not None:
             if isinstance(layers, Layer) or not hasattr(layers, "__iter__"):
                 raise TypeError(f"`layers` must be a list of layers. Received: layers={layers!r}")
+        self._declared_input: Input | None = None
         try:
             for layer in layers or ():
                 self.add(layer)
             if input_dim is not None:
+                self._check_declared_width(input_dim)
                 self.build(input_dim)
         except BaseException:
             # a model that was never made cannot keep its layers: they stay free for the next one
@@ -82,7 +91,13 @@ class Sequential(Trainer, Persistence):
         layer that already belongs to another model is refused (Keras would share its weights
         between the two; refnn cannot without two models writing one vector).
         """
+        if isinstance(layer, Input):
+            self._declare_input(layer)
+            return
+        if getattr(layer, "declared_input", None) is not None and not self.layers and self._declared_input is None:
+            self._declare_input(layer.declared_input)  # Keras's Dense(..., input_shape=(d,)) on the first layer
         if not isinstance(layer, Layer):
+            refuse_keras_object("layers", layer, layers_module)
             raise TypeError(
                 f"Each layer must be a refnn.layers.Layer. Received: {layer!r} of type {type(layer).__name__}"
             )
@@ -106,7 +121,14 @@ class Sequential(Trainer, Persistence):
             raise ValueError(f"Layer names must be unique in a model. Received a second layer named {layer.name!r}")
         self.layers.append(layer)
         layer._model = self
-        if self.built:
+        if not self.built and self._declared_input is not None:
+            try:
+                self.build(self._declared_input.features)
+            except BaseException:
+                self.layers.pop()
+                layer._model = None
+                raise
+        elif self.built:
             try:
                 self._build_layer(len(self.layers) - 1, self.layers[-2].output_dim if len(self.layers) > 1
                                   else self.input_dim)
@@ -115,6 +137,23 @@ class Sequential(Trainer, Persistence):
                 self.layers.pop()
                 layer._model = None
                 raise
+
+    def _declare_input(self, spec: Input) -> None:
+        """``Input((d,))`` first in the layer list (or the first ``add``): the model is built for
+        ``d`` features as soon as it has a layer, as Keras builds a Sequential that starts with one."""
+        if self.layers or self._declared_input is not None:
+            raise ValueError(
+                f"An Input can only open a model, before its first layer. Received: {spec!r} after "
+                f"{len(self.layers)} layer(s)" + (" and another Input" if self._declared_input is not None else "")
+            )
+        self._declared_input = spec
+
+    def _check_declared_width(self, input_dim) -> None:
+        declared = self._declared_input
+        if declared is not None and input_dim != declared.features:
+            raise ValueError(
+                f"`input_dim` ({input_dim!r}) disagrees with the model's {declared!r}. Give the width once."
+            )
 
     def _build_layer(self, index: int, input_dim: int) -> int:
         rng = np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=(0, index)))
@@ -364,41 +403,3 @@ class Sequential(Trainer, Persistence):
         inner = ", ".join(repr(layer) for layer in self.layers)
         dim = f", input_dim={self.input_dim}" if self.input_dim else ""
         return f"Sequential([{inner}]{dim}, dtype={self.dtype.name!r})"
-
-    # ---- input checks --------------------------------------------------------------------------
-    def _require_built(self, what: str) -> None:
-        if not self.built:
-            raise ValueError(
-                f"This model has not been built yet, so `{what}` cannot run. Pass `input_dim=` to "
-                "Sequential, call `model.build(input_dim)`, or call `fit` first."
-            )
-
-    def _check_x(self, x, name: str = "x") -> np.ndarray:
-        self._require_built("predict" if name == "x" else name)
-        x = check_finite_array(name, x, dtype=self.dtype)
-        if x.ndim != 2 or x.shape[1] != self.input_dim:
-            raise ValueError(
-                f"`{name}` must have shape (N, {self.input_dim}) to match the model's input_dim="
-                f"{self.input_dim}. Received: {name}.shape={x.shape}"
-            )
-        if x.shape[0] == 0:
-            raise ValueError(f"`{name}` must have at least one row. Received: {name}.shape={x.shape}")
-        return x
-
-    def _check_y(self, y, n: int, name: str = "y") -> np.ndarray:
-        y = check_finite_array(name, y)
-        if y.ndim == 0 or y.shape[0] != n:
-            raise ValueError(
-                f"`{name}` must have one row per row of x ({n}). Received: {name}.shape={y.shape}"
-            )
-        units = self.output_dim
-        if isinstance(self.loss, losses_module.SparseCategoricalCrossentropy):
-            return check_class_ids(name, y, units)
-        if y.ndim == 1 and units == 1:
-            y = y[:, None]
-        if y.ndim != 2 or y.shape[1] != units:
-            raise ValueError(
-                f"`{name}` must have shape (N, {units}) to match the model's output units={units}. "
-                f"Received: {name}.shape={y.shape}"
-            )
-        return y.astype(self.dtype, copy=False)

@@ -1,4 +1,5 @@
-"""Training a model: ``compile``, ``fit``, ``evaluate``, ``predict`` — Keras's training API.
+"""Training a model: ``compile`` and ``fit`` — Keras's training API (``evaluate``, ``predict``
+and the one-batch methods are in ``refnn.models.batch_api``, the weights in ``weighting``).
 
 ``Trainer`` is the half of ``Sequential`` that drives the training loop; the other half
 (``refnn.models.sequential``) is the stack of layers it trains: forward, backward, the loss and
@@ -19,8 +20,16 @@ from refnn import metrics as metrics_module
 from refnn import optimizers as optimizers_module
 from refnn.callbacks import CallbackList, History, ProgressBar
 from refnn.callbacks.progress import check_verbose
+from refnn.models.batch_api import BatchAPI, check_array_input, resolve_verbose
+from refnn.models.log_tracking import LogTracker
+from refnn.models.weighting import (
+    check_sample_weight,
+    class_weight_to_sample_weights,
+    refuse_both_weightings,
+    unpack_validation_data,
+)
 from refnn.optimizers.base import ModelOptimizer
-from refnn.utils.data import batches, shuffled_batches, split_validation
+from refnn.utils.data import split_validation, weighted_batches
 from refnn.utils.validation import (
     check_bool,
     check_finite_array,
@@ -32,8 +41,31 @@ from refnn.utils.validation import (
 __all__ = ["Trainer"]
 
 
-class Trainer:
-    """``compile``, ``train_step``, ``fit``, ``evaluate`` and ``predict`` (see ``Sequential``)."""
+def _check_shuffle(shuffle) -> bool:
+    if shuffle == "batch":
+        raise ValueError(
+            "shuffle='batch' (Keras 2's chunked shuffling of HDF5 data) is not supported: refnn holds the "
+            "data in memory; use shuffle=True (a fresh permutation each epoch) or False. Received: shuffle='batch'")
+    return check_bool("shuffle", shuffle)
+
+
+def _metric_list(metrics, argument: str = "metrics") -> list:
+    if metrics is None:
+        return []
+    if isinstance(metrics, (str, metrics_module.Metric)):
+        metrics = [metrics]
+    metrics = [metrics_module.get(m) for m in metrics]
+    names = [m.name for m in metrics]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:  # one log key each: a second "auc" would overwrite the first
+        raise ValueError(f"Two entries of `{argument}` log under the same name {repeated}: give one a name of its "
+                         f"own, e.g. AUC(name=\"auc_pr\"). Received: {argument}={names}")
+    return metrics
+
+
+class Trainer(BatchAPI):
+    """``compile``, ``train_step`` and ``fit``; ``evaluate``, ``predict`` and the batch methods
+    come from ``BatchAPI`` (see ``Sequential``)."""
 
     @property
     def optimizer(self):
@@ -56,8 +88,11 @@ class Trainer:
             optimizer._model = self
         self._optimizer = optimizer
 
-    def compile(self, optimizer="sgd", loss=None, metrics=None) -> None:
+    def compile(self, optimizer="sgd", loss=None, metrics=None, weighted_metrics=None) -> None:
         """Set the optimizer (name or instance), the loss (Keras name or instance) and metrics.
+
+        As in Keras 3, ``metrics`` ignore the sample weights (``sample_weight``, ``class_weight``)
+        and ``weighted_metrics`` take them: ``Σ w m / Σ w``.
 
         An optimizer serves one model: one that has already taken steps for another model — or is
         a copy or a pickle of one that has — is refused (as Keras refuses an optimizer built for
@@ -75,11 +110,8 @@ class Trainer:
             )
         optimizer.check_loss(loss)  # e.g. Levenberg–Marquardt refuses a non-sum-of-squares loss
         self.optimizer, self.loss = optimizer, loss
-        if metrics is None:
-            metrics = []
-        if isinstance(metrics, (str, metrics_module.Metric)):
-            metrics = [metrics]
-        self.metrics = [metrics_module.get(m) for m in metrics]
+        self.metrics = _metric_list(metrics)
+        self._weighted_metrics = _metric_list(weighted_metrics, "weighted_metrics")
 
     # ---- one step ---------------------------------------------------------------------------------
     def train_step(self, x, y) -> float:
@@ -90,10 +122,10 @@ class Trainer:
         x = self._check_x(x)
         return self._train_batch(x, self._check_y(y, x.shape[0]))[0]
 
-    def _train_batch(self, x, y):
+    def _train_batch(self, x, y, sample_weight=None):
         if isinstance(self.optimizer, ModelOptimizer):  # e.g. Levenberg–Marquardt: the whole model
             return self.optimizer.model_step(self, x, y)
-        loss, grads, y_pred = self._loss_and_gradients(x, y, True, need_input_grad=False)
+        loss, grads, y_pred = self._loss_and_gradients(x, y, True, sample_weight, need_input_grad=False)
         self.optimizer.apply(self.params, grads, loss=loss)
         return loss, y_pred
 
@@ -107,19 +139,28 @@ class Trainer:
         return np.stack([preview.permutation(n) for _ in range(check_non_negative_int("epochs", epochs))]) \
             if epochs else np.zeros((0, n), dtype=np.int64)
 
-    def fit(self, x, y, epochs: int = 1, batch_size: int | None = 32, shuffle: bool = True,
-            validation_split: float = 0.0, validation_data=None, callbacks=None, verbose: int = 1,
-            initial_epoch: int = 0) -> History:
-        """Train for ``epochs`` passes over the data, Keras's semantics.
+    def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int = 1, verbose="auto", callbacks=None,
+            validation_split: float = 0.0, validation_data=None, shuffle: bool = True, class_weight=None,
+            sample_weight=None, initial_epoch: int = 0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size: int | None = None, validation_freq: int = 1) -> History:
+        """Train for epochs ``initial_epoch … epochs − 1``, Keras 3's ``fit`` (same arguments, same order).
 
         * Batches are consecutive slices of the (shuffled) rows; the last batch holds
           ``N mod batch_size`` rows and is a normal step (its loss averaged over its own size).
-          ``batch_size=1`` is stochastic, ``batch_size ≥ N`` batch gradient descent.
-        * ``shuffle=True`` draws a fresh permutation each epoch from the model's seeded generator.
-        * ``validation_split=v`` holds out the *last* ``N − ⌊N(1 − v)⌋`` rows, before shuffling.
+          ``batch_size=None`` is 32; ``batch_size ≥ N`` is batch gradient descent.
+        * ``shuffle=True`` draws a fresh permutation each epoch from the model's seeded generator
+          (``shuffle="batch"``, for HDF5 data in Keras 2, is refused).
+        * ``sample_weight`` (N,) weights each row: the batch loss is ``Σ w ℓ / N_b`` (Keras's
+          ``sum_over_batch_size``), a metric ``Σ w m / Σ w``. ``class_weight={class: weight}`` turns
+          into such weights (``refnn.models.weighting``); never for the validation data.
+        * ``validation_split=v`` holds out the *last* ``N − ⌊N(1 − v)⌋`` rows (and their
+          ``sample_weight``) before shuffling; ``validation_data`` is ``(x, y)`` or ``(x, y, w)``.
+          Validation runs after epochs ``e`` with ``(e + 1) % validation_freq == 0``, in batches of
+          ``validation_batch_size`` (default ``batch_size``).
         * ``history["loss"]`` is the size-weighted mean of the batch losses (weights before each
           update, regularisation included); ``val_*`` are computed with the end-of-epoch weights.
         * Calling ``fit`` again continues from the current weights and optimizer state.
+        * ``steps_per_epoch`` and ``validation_steps`` take only ``None``; ``x`` must be an array.
         * ``history.record`` is the training record (learning rate, gradient norm, seconds,
           validation failures, μ) and ``history.stop_reason`` why the loop ended (see ``History``).
 
@@ -128,25 +169,42 @@ class Trainer:
         """
         self._require_compiled("fit", steps=True)
         self._check_parameters_linked()
+        self._refuse_unsupported(steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
+        check_array_input("x", x)
+        check_array_input("y", y)
         epochs = check_non_negative_int("epochs", epochs)
         initial_epoch = check_non_negative_int("initial_epoch", initial_epoch)
         batch_size = 32 if batch_size is None else check_positive_int("batch_size", batch_size)
-        shuffle = check_bool("shuffle", shuffle)
-        check_verbose(verbose)
+        validation_batch_size = batch_size if validation_batch_size is None else \
+            check_positive_int("validation_batch_size", validation_batch_size)
+        validation_freq = check_positive_int("validation_freq", validation_freq)
+        shuffle = _check_shuffle(shuffle)
+        verbose = check_verbose(resolve_verbose(verbose, auto=1))
         if not self.built:
             self.build(check_finite_array("x", x, ndim=2).shape[1])
         x = self._check_x(x)
-        x, y, validation = self._training_and_validation(x, self._check_y(y, x.shape[0]),
-                                                         validation_split, validation_data)
+        y = self._check_y(y, x.shape[0])
+        refuse_both_weightings(sample_weight, class_weight)
+        weights = check_sample_weight("sample_weight", sample_weight, y.shape[0], self.dtype)
+        x, y, weights, validation = self._training_and_validation(x, y, weights, validation_split,
+                                                                  validation_data)
+        if class_weight is not None:  # after the split: class weights never weight validation
+            weights = class_weight_to_sample_weights(y, class_weight, self.dtype)
+        self._check_weights_supported(weights)
         self._check_full_batch(batch_size, x.shape[0])
         callback_list = self._callback_list(callbacks, verbose, epochs, -(-x.shape[0] // batch_size))
         self.stop_training = False
+        tracker = self._log_tracker()
+        self._initial_epoch = None
         callback_list.on_train_begin({})
+        if self._initial_epoch is not None:  # BackupAndRestore resumes an interrupted fit (as Keras reads it)
+            initial_epoch = self._initial_epoch
         for epoch in range(initial_epoch, epochs):
             callback_list.on_epoch_begin(epoch, {})
-            logs = self._fit_epoch(x, y, batch_size, shuffle, callback_list)
-            if validation is not None:
-                logs.update({f"val_{k}": v for k, v in self._evaluate(*validation, batch_size).items()})
+            logs = self._fit_epoch(x, y, weights, batch_size, shuffle, callback_list, tracker)
+            if validation is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate(*validation[:2], validation_batch_size, validation[2])
+                logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
@@ -165,21 +223,24 @@ class Trainer:
         own = getattr(self.optimizer, "stop_reason", None)  # Levenberg–Marquardt
         return {"min_grad": "minimum gradient", "mu_max": "maximum mu"}.get(own, "callback")
 
-    def _training_and_validation(self, x, y, validation_split, validation_data):
-        """``(x_train, y_train, (x_val, y_val) or None)`` from the two ways of asking for it."""
+    def _training_and_validation(self, x, y, weights, validation_split, validation_data):
+        """``(x_train, y_train, w_train, (x_val, y_val, w_val) or None)`` from the two ways of asking
+        for validation (Keras's ``train_validation_split`` splits the sample weights alike)."""
         if validation_split and validation_data is not None:
             raise ValueError("Pass either `validation_split` or `validation_data`, not both.")
         if validation_data is None:
             x, y, x_val, y_val = split_validation(x, y, validation_split)
-            return x, y, None if x_val is None else (x_val, y_val)
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError(
-                "`validation_data` must be a tuple (x_val, y_val). Received: validation_data of type "
-                f"{type(validation_data).__name__}"
-                + (f" with {len(validation_data)} entries" if isinstance(validation_data, (tuple, list)) else "")
-            )
-        x_val = self._check_x(validation_data[0], "validation_data[0]")
-        return x, y, (x_val, self._check_y(validation_data[1], x_val.shape[0], "validation_data[1]"))
+            if x_val is None:
+                return x, y, weights, None
+            w, w_val = (None, None) if weights is None else (weights[:x.shape[0]], weights[x.shape[0]:])
+            return x, y, w, (x_val, y_val, w_val)
+        x_val, y_val, w_val = unpack_validation_data(validation_data)
+        check_array_input("validation_data[0]", x_val)
+        check_array_input("validation_data[1]", y_val)
+        x_val = self._check_x(x_val, "validation_data[0]")
+        y_val = self._check_y(y_val, x_val.shape[0], "validation_data[1]")
+        w_val = check_sample_weight("validation_data[2]", w_val, x_val.shape[0], self.dtype)
+        return x, y, weights, (x_val, y_val, w_val)
 
     def _check_full_batch(self, batch_size: int, n: int) -> None:
         if self.optimizer.requires_full_batch:
@@ -201,25 +262,25 @@ class Trainer:
         return CallbackList([*user_callbacks, *defaults], self,
                             {"epochs": epochs, "steps": steps, "verbose": verbose})
 
-    def _fit_epoch(self, x, y, batch_size: int, shuffle: bool, callback_list: CallbackList) -> dict:
-        """One pass over the (shuffled) batches; returns the epoch's running logs."""
+    def _fit_epoch(self, x, y, weights, batch_size: int, shuffle: bool, callback_list: CallbackList,
+                   tracker: LogTracker) -> dict:
+        """One pass over the (shuffled) batches; returns the epoch's logs (``tracker.result()``)."""
         order = self._shuffle_rng.permutation(x.shape[0]) if shuffle else None
-        loss_sum, seen = 0.0, 0
-        metric_sums = [0.0] * len(self.metrics)
+        tracker.reset()
         batch_logs = callback_list.wants_batch_logs
-        for step, (xb, yb) in enumerate(shuffled_batches(x, y, batch_size, order)):
+        with_metrics = bool(tracker.all_metrics)
+        for step, (xb, yb, wb) in enumerate(weighted_batches(x, y, weights, batch_size, order)):
             callback_list.on_train_batch_begin(step, {})
-            loss, y_pred = self._train_batch(xb, yb)
-            loss_sum += xb.shape[0] * loss
-            seen += xb.shape[0]
-            for i, metric in enumerate(self.metrics):
-                metric_sums[i] += float(self._metric_values(metric, yb, y_pred, True).sum())
+            loss, y_pred = self._train_batch(xb, yb, wb)
+            tracker.add_loss(loss, xb.shape[0])
+            if with_metrics:
+                self._update_metrics(tracker, yb, y_pred, wb, True)
             if batch_logs:
-                callback_list.on_train_batch_end(step, self._running_logs(loss_sum, metric_sums, seen))
+                callback_list.on_train_batch_end(step, tracker.result())
             if self.stop_training:
                 break
         self._epoch_gradient_norm = self._gradient_norm()
-        return self._running_logs(loss_sum, metric_sums, seen)
+        return tracker.result()
 
     def _gradient_norm(self) -> float | None:
         """``‖∇E‖₂`` of the last training batch, read from the packed gradient buffer (which the
@@ -229,23 +290,6 @@ class Trainer:
         flat = self._grads.flat.astype(np.float64, copy=False)
         return float(np.sqrt(flat @ flat))
 
-    def _running_logs(self, loss_sum: float, metric_sums: list, seen: int) -> dict[str, float]:
-        """Keras's epoch logs: size-weighted means of the batch losses and metrics so far."""
-        logs = {"loss": loss_sum / seen}
-        logs.update({m.name: total / seen for m, total in zip(self.metrics, metric_sums)})
-        return logs
-
-    def _metric_values(self, metric, y, y_pred, training: bool) -> np.ndarray:
-        """Per-sample metric values; a crossentropy metric takes the output layer's logits when
-        ``y_pred`` is that layer's activation of them, as Keras's backend does (else, e.g. after
-        Levenberg–Marquardt's trial steps overwrote the layers' caches, the probabilities)."""
-        activation = metric.fused_activation
-        if activation is not None:
-            i = self._logits_layer(activation, training)
-            if i is not None and getattr(self.layers[i], "_y", None) is y_pred:
-                return metric(y, self.layers[i].logits, from_logits=True)
-        return metric(y, y_pred)
-
     def _warn_if_diverged(self) -> None:
         if not np.all(np.isfinite(self.params.flat)):
             warnings.warn(
@@ -253,43 +297,6 @@ class Trainer:
                 "learning rate or scale the inputs; TerminateOnNaN stops such a run early.",
                 RuntimeWarning, stacklevel=3,
             )
-
-    # ---- evaluate / predict ---------------------------------------------------------------------
-    def _evaluate(self, x, y, batch_size) -> dict[str, float]:
-        loss_sum, metric_sums = 0.0, [0.0] * len(self.metrics)
-        penalty = self.regularization_loss()
-        for rows in batches(x.shape[0], batch_size):
-            xb, yb = x[rows], y[rows]
-            y_pred = self._forward(xb, training=False)
-            out, from_logits, _ = self._loss_input(y_pred, training=False)
-            value = self.loss.value_and_gradient(yb, out, from_logits=from_logits)[0]
-            loss_sum += xb.shape[0] * (value + penalty)
-            for i, metric in enumerate(self.metrics):
-                metric_sums[i] += float(np.sum(self._metric_values(metric, yb, y_pred, False)))
-        n = x.shape[0]
-        result = {"loss": loss_sum / n}
-        result.update({m.name: s / n for m, s in zip(self.metrics, metric_sums)})
-        return result
-
-    def evaluate(self, x, y, batch_size: int | None = 32, verbose: int = 0) -> dict[str, float]:
-        """Loss (regularisation included) and metrics in inference mode, size-weighted over
-        batches as Keras reports them."""
-        self._require_compiled("evaluate")
-        batch_size = 32 if batch_size is None else check_positive_int("batch_size", batch_size)
-        x = self._check_x(x)
-        result = self._evaluate(x, self._check_y(y, x.shape[0]), batch_size)
-        if verbose:
-            print(" - ".join(f"{k}: {v:.4f}" for k, v in result.items()))
-        return result
-
-    def predict(self, x, batch_size: int | None = None) -> np.ndarray:
-        """Outputs in inference mode (dropout off), in batches of ``batch_size`` rows (all at once
-        if ``None``)."""
-        x = self._check_x(x)
-        if batch_size is None:
-            return self._forward(x, training=False)
-        batch_size = check_positive_int("batch_size", batch_size)
-        return np.concatenate([self._forward(x[rows], False) for rows in batches(x.shape[0], batch_size)])
 
     def _require_compiled(self, what: str, steps: bool = False) -> None:
         """Compiled; and, if ``what`` takes optimizer ``steps``, still the optimizer's model."""

@@ -1,5 +1,7 @@
 """Optimizers: one file per algorithm; ``get(name, convention=...)`` by name."""
 
+import sys
+
 from refnn.optimizers import conventions, schedules
 from refnn.optimizers.adadelta import Adadelta
 from refnn.optimizers.adagrad import Adagrad
@@ -13,6 +15,7 @@ from refnn.optimizers.quickprop import Quickprop
 from refnn.optimizers.rmsprop import RMSprop
 from refnn.optimizers.rprop import Rprop
 from refnn.optimizers.sgd import SGD
+from refnn.utils.unsupported import missing_name, refuse_keras_object
 from refnn.utils.validation import check_choice
 
 __all__ = [
@@ -58,6 +61,7 @@ def get(identifier, convention: str = "keras", **overrides) -> Optimizer:
         )
     if isinstance(identifier, Optimizer):
         return identifier
+    refuse_keras_object("optimizer", identifier, sys.modules[__name__])
     if isinstance(identifier, dict) and "class_name" in identifier:
         name = str(identifier["class_name"]).lower()
         if name in _BY_NAME:
@@ -69,3 +73,9 @@ def get(identifier, convention: str = "keras", **overrides) -> Optimizer:
         f"Unknown optimizer. `optimizer` must be one of {sorted(_BY_NAME)}, a dict with "
         f"'class_name' and 'config', or an Optimizer instance. Received: optimizer={identifier!r}"
     )
+
+
+__getattr__ = missing_name(
+    "refnn.optimizers", ", ".join(n for n in __all__ if n[0].isupper()) + " (and schedules, get)",
+    {"LossScaleOptimizer": 'refnn computes in one dtype: Sequential(dtype="float32") or "float64".'},
+)

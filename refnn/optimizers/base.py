@@ -29,7 +29,8 @@ that goes through ``ops.cast`` becomes a float32 tensor first (``docs/keras-nume
 Adagrad's initial accumulator, and every learning-rate *schedule* (computed in float32).
 ``keras_float32_constants=True`` makes a refnn optimizer do exactly the same, and nothing else:
 each optimizer's docstring lists the constants it rounds. It is off by default (refnn uses the
-exact values); the bridge switches it on when it builds a twin of a Keras optimizer. In float32
+exact values); the bridge switches it on when it builds a twin of a Keras optimizer, and
+``refnn.config.set_keras_float32_constants(True)`` for every optimizer created afterwards. In float32
 mode it only changes how a schedule is evaluated (in float32, as Keras does).
 """
 
@@ -39,6 +40,7 @@ import copy
 
 import numpy as np
 
+from refnn import config
 from refnn.optimizers import conventions, schedules
 from refnn.utils.packing import PackedArrays, PackedState
 from refnn.utils.validation import check_bool, check_float, check_no_unknown_kwargs
@@ -60,7 +62,8 @@ class Optimizer:
         weight_decay: decoupled weight decay factor ``wd`` (``W ← W − W·wd·lr``), or ``None``.
         clipnorm, clipvalue, global_clipnorm: gradient clipping (at most one).
         keras_float32_constants: round the constants Keras rounds through float32 (see the
-            module docstring); for exact twins of Keras float64 runs.
+            module docstring); for exact twins of Keras float64 runs. ``None``:
+            ``refnn.config.keras_float32_constants()`` (``False`` unless set).
         name: a name for ``repr`` and configs.
 
     Attributes:
@@ -86,15 +89,15 @@ class Optimizer:
         clipnorm: float | None = None,
         clipvalue: float | None = None,
         global_clipnorm: float | None = None,
-        keras_float32_constants: bool = False,
+        keras_float32_constants: bool | None = None,
         name: str | None = None,
         **kwargs,
     ):
         check_no_unknown_kwargs(type(self).__name__, kwargs)
         if callable(learning_rate):
-            self.learning_rate = learning_rate
+            self._learning_rate = learning_rate
         else:
-            self.learning_rate = check_float("learning_rate", learning_rate, low=0.0, low_inclusive=False)
+            self._learning_rate = check_float("learning_rate", learning_rate, low=0.0, low_inclusive=False)
         self.weight_decay = (
             None if weight_decay is None else check_float("weight_decay", weight_decay, low=0.0)
         )
@@ -110,6 +113,8 @@ class Optimizer:
         self.clipnorm = None if clipnorm is None else float(clipnorm)
         self.clipvalue = None if clipvalue is None else float(clipvalue)
         self.global_clipnorm = None if global_clipnorm is None else float(global_clipnorm)
+        if keras_float32_constants is None:
+            keras_float32_constants = config.keras_float32_constants()
         self.keras_float32_constants = check_bool("keras_float32_constants", keras_float32_constants)
         if name is not None:
             self.name = name
@@ -119,6 +124,32 @@ class Optimizer:
         self._scratch_arrays: dict[str, dict[str, np.ndarray]] = {}
         self._packed = PackedState()
         self._model = None  # the model this optimizer serves (bound by its compile)
+
+    @property
+    def learning_rate(self):
+        """What the optimizer was given: a float, a ``LearningRateSchedule`` or a callable (the rate of
+        the next update is ``current_learning_rate()``; Keras's getter returns that value instead).
+
+        Assignable between steps (``ReduceLROnPlateau``, ``LearningRateScheduler``): a schedule or a
+        callable replaces the current one; a number ``>= 0`` replaces a float, and over a schedule is
+        refused (Keras's rule: a schedule-driven learning rate is not settable). 0 is accepted here —
+        ``ReduceLROnPlateau(factor=0)`` reaches it in Keras too — while the constructor asks for > 0.
+        """
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, learning_rate) -> None:
+        if callable(learning_rate):  # schedules are callables
+            self._learning_rate = learning_rate
+            return
+        if isinstance(self._learning_rate, schedules.LearningRateSchedule):
+            raise TypeError(
+                "This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` "
+                "constructor argument, hence its learning rate is not settable. If you need the learning rate "
+                "to be settable, instantiate the optimizer with a float `learning_rate` argument. "
+                f"Received: learning_rate={learning_rate!r} over {self._learning_rate!r}"
+            )
+        self._learning_rate = check_float("learning_rate", learning_rate, low=0.0)
 
     # ---- the pipeline ---------------------------------------------------------------------------
     def apply(self, params: dict, grads: dict, loss: float | None = None) -> None:
@@ -182,6 +213,8 @@ class Optimizer:
     def __setstate__(self, state: dict) -> None:
         # unpickling turns the per-path views of the packed state into arrays of their own (same
         # values): drop the flat copies, as deepcopy does
+        if "learning_rate" in state:  # pickled before ``learning_rate`` became a property
+            state["_learning_rate"] = state.pop("learning_rate")
         self.__dict__.update(state)
         self._packed.forget(self.state)
 

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from refnn.utils.validation import check_bool, check_class_ids, check_float, check_positive_int, check_seed
+from refnn.utils.validation import (check_bool, check_class_ids, check_float, check_numeric_array, check_positive_int,
+                                    check_seed)
 
-__all__ = ["one_hot", "train_test_split", "split_validation", "batches", "shuffled_batches"]
+__all__ = ["one_hot", "train_test_split", "split_validation", "batches", "shuffled_batches", "weighted_batches"]
 
 
-def one_hot(labels, num_classes: int | None = None, dtype="float64") -> np.ndarray:
-    """``one_hot([0, 2], 3) = [[1, 0, 0], [0, 0, 1]]``."""
+def one_hot(labels, num_classes: int | None = None, dtype="float64", *, name: str = "labels") -> np.ndarray:
+    """``one_hot([0, 2], 3) = [[1, 0, 0], [0, 0, 1]]``: ``out[n, labels_n] = 1``, one row per id of the
+    flattened ``labels``; ``num_classes`` defaults to ``max(labels) + 1``. ``name`` is the argument the
+    messages name (``to_categorical`` passes ``"x"``)."""
     k = None if num_classes is None else check_positive_int("num_classes", num_classes)
-    labels = check_class_ids("labels", np.reshape(labels, -1), k)
+    labels = check_class_ids(name, check_numeric_array(name, labels).reshape(-1), k)
     if k is None:
         if labels.size == 0:
-            raise ValueError("`labels` is empty, so the number of classes is unknown: pass `num_classes`. "
-                             "Received: labels=[]")
+            raise ValueError(f"`{name}` is empty, so the number of classes is unknown: pass `num_classes`. "
+                             f"Received: {name}=[]")
         k = int(labels.max()) + 1
     out = np.zeros((labels.size, k), dtype=dtype)
     out[np.arange(labels.size), labels] = 1
@@ -116,3 +119,16 @@ def shuffled_batches(x: np.ndarray, y: np.ndarray, batch_size: int, order: np.nd
         else:
             idx = order[rows]
             yield x[idx], y[idx]
+
+
+def weighted_batches(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None, batch_size: int,
+                     order: np.ndarray | None = None):
+    """``shuffled_batches`` with each batch's sample weights: yields ``(x_batch, y_batch,
+    w_batch)``, ``w_batch = None`` when ``sample_weight`` is ``None``."""
+    if sample_weight is None:
+        for xb, yb in shuffled_batches(x, y, batch_size, order):
+            yield xb, yb, None
+        return
+    for rows in batches(x.shape[0], batch_size):
+        idx = rows if order is None else order[rows]
+        yield x[idx], y[idx], sample_weight[idx]

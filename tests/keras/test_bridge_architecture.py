@@ -221,15 +221,15 @@ def _keras_model(*layers_, dtype="float32"):
 @pytest.mark.parametrize("layer, match", [
     (lambda: keras.layers.Conv2D(2, 3, name="conv"), r"Layer 'conv' \(Conv2D\) has no refnn counterpart.*"
                                                      r"keras_bridge maps Dense, Activation, Dropout"),
-    (lambda: keras.layers.Dense(2, activation="gelu", name="d"), r"Layer 'd' \(Dense\): activation 'gelu'"),
-    (lambda: keras.layers.Activation("elu", name="a"), r"Layer 'a' \(Activation\): activation 'elu'"),
+    (lambda: keras.layers.Dense(2, activation="mish", name="d"), r"Layer 'd' \(Dense\): activation 'mish'"),
+    (lambda: keras.layers.Activation("relu6", name="a"), r"Layer 'a' \(Activation\): activation 'relu6'"),
     (lambda: keras.layers.ReLU(max_value=6.0, name="r"), r"Layer 'r' \(ReLU\): option `max_value`.*max_value=6\.0"),
     (lambda: keras.layers.Softmax(axis=0, name="s"), r"Layer 's' \(Softmax\): option `axis`.*axis=0"),
     (lambda: keras.layers.Dropout(0.5, noise_shape=(None, 1), name="dr"), r"Layer 'dr' \(Dropout\): option `noise_shape`"),
     (lambda: keras.layers.Dense(2, kernel_constraint="non_neg", name="d"), r"Layer 'd' \(Dense\): option `kernel_constraint`"),
     (lambda: keras.layers.Dense(2, activity_regularizer="l2", name="d"), r"option `activity_regularizer`"),
-    (lambda: keras.layers.Dense(2, kernel_initializer="orthogonal", name="d"),
-     r"Layer 'd' \(Dense\) kernel_initializer: Keras initializer Orthogonal has no refnn counterpart"),
+    (lambda: keras.layers.Dense(2, kernel_initializer=keras.initializers.TruncatedNormal(), name="d"),
+     r"Layer 'd' \(Dense\) kernel_initializer: Keras initializer TruncatedNormal has no refnn counterpart"),
     (lambda: keras.layers.Dense(2, kernel_regularizer=keras.regularizers.OrthogonalRegularizer(), name="d"),
      r"kernel_regularizer: Keras regularizer OrthogonalRegularizer has no refnn counterpart"),
     (lambda: keras.layers.BatchNormalization(name="bn"), r"Layer 'bn' \(BatchNormalization\) has no refnn counterpart"),
@@ -242,9 +242,11 @@ def test_from_keras_refuses_what_refnn_lacks_naming_layer_and_option(layer, matc
 
 
 def test_from_keras_refuses_models_it_cannot_map():
-    with pytest.raises(NotMappableError, match="from_keras takes a keras.Sequential. Received: keras.*Functional"):
+    with pytest.raises(NotMappableError, match="is not a chain: it branches after"):
         inputs = keras.Input((3,))
-        from_keras(keras.Model(inputs, keras.layers.Dense(2)(inputs)))
+        trunk = keras.layers.Dense(4, name="trunk")(inputs)
+        merged = keras.layers.Add()([keras.layers.Dense(2, name="left")(trunk), keras.layers.Dense(2, name="right")(trunk)])
+        from_keras(keras.Model(inputs, merged))
     with pytest.raises(ValueError, match="is not built"):
         from_keras(keras.Sequential([keras.layers.Dense(2)]))
     with pytest.raises(NotMappableError, match=r"refnn models take 2-D inputs \(N, d\). Received: Keras input shape \(None, 3, 2\)"):

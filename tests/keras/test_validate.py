@@ -33,12 +33,13 @@ def _iris():
 
 
 def _users_model(loss="categorical_crossentropy", output="softmax", name="users_mlp"):
-    """How a Keras user writes it: ``keras.Input``, dropout, a string and two metric objects (one
-    of them, AUC, is not a refnn metric)."""
+    """How a Keras user writes it: ``keras.Input``, dropout, a string and three metric objects (AUC
+    among them; one, CosineSimilarity, is not a refnn metric)."""
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
                               keras.layers.Dropout(0.25), keras.layers.Dense(3, activation=output)], name=name)
     model.compile(keras.optimizers.Adam(0.01), loss,
-                  metrics=["accuracy", keras.metrics.CategoricalAccuracy(name="acc2"), keras.metrics.AUC()])
+                  metrics=["accuracy", keras.metrics.CategoricalAccuracy(name="acc2"), keras.metrics.AUC(name="auc"),
+                           keras.metrics.CosineSimilarity()])
     return model
 
 
@@ -52,12 +53,12 @@ def test_a_users_float32_keras_model_validates_in_both_dtypes():
     assert [(d, c) for d, c, _ in result.checks] == [(d, c) for d in ("float64", "float32")
                                                     for c in ("forward", "gradients", "steps", "fit")]
     notes = " ".join(result.notes)
-    assert "metric 'AUC': no refnn counterpart" in notes
+    assert "metric 'CosineSimilarity': no refnn counterpart" in notes
     assert re.search(r"dropout \(dropout(_\d+)?\): compared in inference", notes)  # Keras numbers its names
     assert "optimizer's state (5 steps taken) was not used" in notes
     float64 = {c: r for d, c, r in result.checks if d == "float64"}
     assert float64["gradients"].max_rel < 1e-14 and float64["fit"].max_rel < 1e-13
-    assert {"history/acc2", "history/accuracy"} <= {row.name for row in float64["fit"].rows}
+    assert {"history/acc2", "history/accuracy", "history/auc"} <= {row.name for row in float64["fit"].rows}
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))  # not changed
     table = str(result)
     assert table.startswith("validate 'users_mlp' (float32) — refnn vs Keras: PASSED")
@@ -105,7 +106,7 @@ def test_the_command_validates_a_keras_file_and_writes_the_report(tmp_path, caps
     assert "Optimizer steps on the model&#x27;s own gradients" in page and "max |keras|" in page
     summary = json.loads((out / "report.json").read_text())
     assert summary["passed"] and len(summary["checks"]) == 8
-    assert "metric 'AUC'" in (out / "report.md").read_text()
+    assert "metric 'CosineSimilarity'" in (out / "report.md").read_text()
 
 
 def test_the_command_takes_a_bundled_dataset(tmp_path, capsys):

@@ -240,7 +240,7 @@ def test_float32_model():
     model.fit(x.astype("float32"), y, epochs=100, batch_size=40, verbose=0)
     assert all(w.dtype == np.float32 for w in model.get_weights())
     # the linear algebra runs in float64; the network in float32 reaches the goal like float64 (55 epochs)
-    assert 2 * model.evaluate(x, y)["loss"] <= 0.02
+    assert 2 * model.evaluate(x, y, return_dict=True, verbose=0)["loss"] <= 0.02
 
 
 # ---- the benchmark -----------------------------------------------------------------------------
@@ -257,7 +257,7 @@ def test_1_15_1_learns_the_sine_wave_for_10_seeds():
         opt = LM()
         model.compile(opt, "sse")  # ½Σe²
         history = model.fit(x, y, epochs=200, batch_size=40, shuffle=False, verbose=0)
-        sse = 2 * model.evaluate(x, y)["loss"]
+        sse = 2 * model.evaluate(x, y, return_dict=True, verbose=0)["loss"]
         assert sse <= 0.02, f"seed {seed}: SSE {sse:.4g} after {len(history.epoch)} epochs ({opt.stop_reason})"
         reached = np.flatnonzero(2 * np.array(history.history["loss"]) <= 0.02)
         epochs_to_goal.append(int(reached[0]))

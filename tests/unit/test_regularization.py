@@ -83,7 +83,8 @@ def test_penalty_is_in_history_loss_and_val_loss():
     model, x, y = regularized_model(regularizers.L2(0.5), None)
     xs, ys = np.vstack([x, x[:2]]), np.vstack([y, y[:2]])
     before = model.get_weights()
-    expected_loss = model.evaluate(x, y)["loss"]  # one full batch: the loss before the update
+    # one full batch: the loss before the update
+    expected_loss = model.evaluate(x, y, return_dict=True, verbose=0)["loss"]
     history = model.fit(xs, ys, epochs=1, batch_size=6, shuffle=False, validation_split=0.25, verbose=0)
     assert history.history["loss"][0] == pytest.approx(expected_loss, rel=1e-14)
     # val_loss: the last 2 rows, end-of-epoch weights, penalty included

@@ -130,7 +130,7 @@ BAD_INPUTS = {
     "predict x of another width": (lambda: _model().predict(X[:, :2]), r"`x` must have shape \(N, 3\)"),
     "predict one row as a vector": (lambda: _model().predict(X[0]), r"x.shape=\(3,\)"),
     "predict batch_size 0": (lambda: _model().predict(X, batch_size=0), r"batch_size=0"),
-    "evaluate no rows": (lambda: _model().evaluate(X[:0], Y[:0]), r"at least one row.*\(0, 3\)"),
+    "evaluate no rows": (lambda: _model().evaluate(X[:0], Y[:0], verbose=0), r"at least one row.*\(0, 3\)"),
     "set_weights too few arrays": (lambda: _model().set_weights([np.zeros((3, 4))]), r"must hold 4 arrays.*1 arrays"),
     "set_weights a wrong shape": (
         lambda: _model().set_weights([np.zeros((3, 5)), np.zeros(4), np.zeros((4, 2)), np.zeros(2)]),

@@ -238,7 +238,7 @@ def test_save_and_load_model_predicts_identically(tmp_path, dtype):
     assert loaded.optimizer.get_config() == model.optimizer.get_config()
     assert loaded.loss.get_config() == model.loss.get_config()
     assert [m.name for m in loaded.metrics] == ["accuracy", "mse"]
-    assert loaded.evaluate(x, y) == model.evaluate(x, y)
+    assert loaded.evaluate(x, y, return_dict=True, verbose=0) == model.evaluate(x, y, return_dict=True, verbose=0)
     # and it trains on (with a fresh optimizer state)
     loaded.fit(x, y, epochs=1, verbose=0)
 

@@ -71,7 +71,8 @@ def test_fused_loss_uses_the_logits_like_keras():
     model = refnn.Sequential([layers.Dense(3, activation="softmax")], input_dim=1, seed=0)
     model.set_weights([np.array([[30.0, 0.0, -30.0]]), np.zeros(3)])
     model.compile("sgd", "categorical_crossentropy")
-    assert model.evaluate(np.ones((1, 1)), np.array([[0, 0, 1.0]]))["loss"] == pytest.approx(60.0, rel=1e-14)
+    result = model.evaluate(np.ones((1, 1)), np.array([[0, 0, 1.0]]), return_dict=True, verbose=0)
+    assert result["loss"] == pytest.approx(60.0, rel=1e-14)
     probs = model.predict(np.ones((1, 1)))
     assert losses.CategoricalCrossentropy()([[0, 0, 1.0]], probs) == pytest.approx(-np.log(1e-7))
     # ∂E/∂Z = (softmax(Z) − Y)/N: no saturation
@@ -83,8 +84,8 @@ def test_same_seed_same_weights_and_runs(rng):
     x, y = rng.standard_normal((40, 3)), np.eye(3)[rng.integers(0, 3, 40)]
     runs = []
     for _ in range(2):
-        model = refnn.Sequential([layers.Dense(5, activation="relu"), layers.Dropout(0.3), layers.Dense(3, activation="softmax")],
-                                 input_dim=3, seed=7)
+        model = refnn.Sequential([layers.Dense(5, activation="relu"), layers.Dropout(0.3),
+                                  layers.Dense(3, activation="softmax")], input_dim=3, seed=7)
         model.compile(optimizers.SGD(0.1), "categorical_crossentropy")
         w0 = model.get_weights()
         runs.append((w0, model.fit(x, y, epochs=3, batch_size=8, verbose=0).history["loss"], model.get_weights()))
@@ -136,9 +137,9 @@ def test_train_step_reports_the_loss_before_the_update(rng):
     x, y = rng.standard_normal((6, 3)), rng.standard_normal((6, 2))
     model = _mlp("sigmoid", "linear", k=2)
     model.compile(optimizers.SGD(0.5), "mse")
-    before = model.evaluate(x, y)["loss"]
+    before = model.evaluate(x, y, return_dict=True, verbose=0)["loss"]
     assert model.train_step(x, y) == pytest.approx(before, rel=1e-15)
-    assert model.evaluate(x, y)["loss"] < before
+    assert model.evaluate(x, y, return_dict=True, verbose=0)["loss"] < before
 
 
 def test_sgd_learns_digits_like_data(rng):
@@ -149,7 +150,7 @@ def test_sgd_learns_digits_like_data(rng):
     model.compile(optimizers.SGD(0.2), "sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(x, labels, epochs=30, batch_size=16, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
-    assert model.evaluate(x, labels)["accuracy"] > 0.9
+    assert model.evaluate(x, labels, return_dict=True, verbose=0)["accuracy"] > 0.9
 
 
 def test_float32_model_computes_in_float32(rng):
@@ -173,7 +174,8 @@ def test_weights_roundtrip_and_mismatch_leaves_model_unchanged(rng):
         np.testing.assert_array_equal(a, b)
     bad = [w.copy() for w in new]
     bad[2] = np.zeros((3, 4))
-    with pytest.raises(ValueError, match=r"Shape mismatch for 'dense_1/kernel': the model has \(4, 3\). Received: .*\(3, 4\)"):
+    with pytest.raises(ValueError, match=r"Shape mismatch for 'dense_1/kernel': the model has \(4, 3\). "
+                                         r"Received: .*\(3, 4\)"):
         model.set_weights(bad)
     for a, b in zip(model.get_weights(), new):
         np.testing.assert_array_equal(a, b)
@@ -195,7 +197,8 @@ def test_summary_and_repr():
     text = model.summary(print_fn=lines.append)
     assert "dense_0 (Dense)" in text and "(None, 3)" in text and "Total params: 31" in text
     assert lines == [text]
-    assert repr(model) == "Sequential([Dense(4, activation='relu'), Dense(3, activation='softmax')], input_dim=3, dtype='float64')"
+    assert repr(model) == ("Sequential([Dense(4, activation='relu'), Dense(3, activation='softmax')], input_dim=3, "
+                           "dtype='float64')")
 
 
 def test_build_on_first_fit(rng):
@@ -239,11 +242,12 @@ class TestBadInput:
         y = data[1].copy()
         y[0, 0] = np.nan
         with pytest.raises(ValueError, match=r"`y` must contain only finite values. Received: y\[0, 0\]=nan"):
-            model.evaluate(data[0], y)
+            model.evaluate(data[0], y, verbose=0)
 
     @pytest.mark.parametrize("batch_size", [0, -1, 2.5])
     def test_batch_size(self, model, data, batch_size):
-        with pytest.raises(ValueError, match=rf"`batch_size` must be a positive integer. Received: batch_size={batch_size!r}"):
+        with pytest.raises(ValueError,
+                           match=rf"`batch_size` must be a positive integer. Received: batch_size={batch_size!r}"):
             model.fit(*data, batch_size=batch_size, verbose=0)
 
     def test_epochs(self, model, data):
@@ -303,7 +307,8 @@ def test_next_shuffle_orders_previews_fit_without_consuming(rng):
     twin = _mlp("tanh", "linear", seed=4, k=2)
     twin.compile(optimizers.SGD(0.05), "mse")
     shuffled = model.fit(x, y, epochs=2, batch_size=4, verbose=0).history["loss"]
-    replayed = [twin.fit(x[o], y[o], epochs=1, batch_size=4, shuffle=False, verbose=0).history["loss"][0] for o in orders]
+    replayed = [twin.fit(x[o], y[o], epochs=1, batch_size=4, shuffle=False, verbose=0).history["loss"][0]
+                for o in orders]
     assert shuffled == replayed
 
 
@@ -371,7 +376,8 @@ def test_one_optimizer_cannot_train_two_models(review_data):
     first = _two_layer()
     first.compile(opt, "categorical_crossentropy")
     first.fit(*review_data, epochs=1, verbose=0)
-    with pytest.raises(ValueError, match=r"This optimizer has already trained the model 'sequential'.*Received: optimizer=Adam"):
+    with pytest.raises(ValueError,
+                       match=r"This optimizer has already trained the model 'sequential'.*Received: optimizer=Adam"):
         _two_layer(seed=1).compile(opt, "categorical_crossentropy")
     first.compile(opt, "categorical_crossentropy")  # its own model may compile it again
 
@@ -382,13 +388,14 @@ def test_empty_input(review_data):
     with pytest.raises(ValueError, match=r"`x` must have at least one row. Received: x.shape=\(0, 4\)"):
         model.fit(review_data[0][:0], review_data[1][:0], verbose=0)
     with pytest.raises(ValueError, match=r"`x` must have at least one row"):
-        model.evaluate(review_data[0][:0], review_data[1][:0])
+        model.evaluate(review_data[0][:0], review_data[1][:0], verbose=0)
 
 
 def test_a_lone_callback_is_a_clear_error(review_data):
     model = _two_layer()
     model.compile("sgd", "categorical_crossentropy")
-    with pytest.raises(TypeError, match=r"`callbacks` must be a list of Callback instances. Received: callbacks=EarlyStopping\(.*wrap a single callback in a list"):
+    with pytest.raises(TypeError, match=r"`callbacks` must be a list of Callback instances. Received: "
+                                        r"callbacks=EarlyStopping\(.*wrap a single callback in a list"):
         model.fit(*review_data, callbacks=callbacks.EarlyStopping(), verbose=0)
 
 
@@ -516,7 +523,7 @@ def test_an_optimizer_that_trained_another_model_is_refused_deterministically(re
     b.compile(fresh, "categorical_crossentropy")
     with pytest.raises(ValueError, match=r"This model's optimizer was compiled into the model 'sequential' since"):
         a.fit(*review_data, epochs=1, verbose=0)
-    a.evaluate(*review_data)  # evaluating takes no optimizer step: allowed
+    a.evaluate(*review_data, verbose=0)  # evaluating takes no optimizer step: allowed
     a.loss_and_gradients(*review_data)
 
 

@@ -147,7 +147,7 @@ def test_crossentropy_metric_is_the_loss_without_the_penalty():
     model = refnn.Sequential([layers.Dense(6, activation="relu", kernel_regularizer=regularizers.L2(0.01)),
                               layers.Dense(3, activation="softmax")], input_dim=4, seed=0)
     model.compile("sgd", "categorical_crossentropy", metrics=["categorical_crossentropy"])
-    result = model.evaluate(x, y, batch_size=len(x))
+    result = model.evaluate(x, y, batch_size=len(x), return_dict=True, verbose=0)
     probabilities = model.predict(x)
     data_term = float(np.mean(-np.sum(y * np.log(np.clip(probabilities, 1e-7, 1 - 1e-7)), axis=1)))
     assert result["categorical_crossentropy"] == pytest.approx(data_term, rel=1e-12)
@@ -172,7 +172,7 @@ def test_crossentropy_metric_takes_the_logits_of_a_softmax_output_as_the_loss_do
     model.compile("sgd", "categorical_crossentropy", metrics=["categorical_crossentropy", "binary_crossentropy"])
     model.set_weights([np.diag([0.0, 60.0, 60.0])])
     x, y = np.array([[1.0, 1.0, 0.0]]), np.array([[1.0, 0.0, 0.0]])
-    result = model.evaluate(x, y)
+    result = model.evaluate(x, y, return_dict=True, verbose=0)
     assert result["loss"] == pytest.approx(60.0 + np.log1p(np.exp(-60.0)), rel=1e-12)
     assert result["categorical_crossentropy"] == pytest.approx(result["loss"], rel=1e-12)
     # refnn fuses binary crossentropy with a sigmoid only: of a softmax output it reads the clipped

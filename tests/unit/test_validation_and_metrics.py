@@ -30,7 +30,7 @@ class EpochEndProbe(Callback):
         self.x, self.y, self.batch_size, self.seen = x, y, batch_size, []
 
     def on_epoch_end(self, epoch, logs=None):
-        result = self.model.evaluate(self.x, self.y, batch_size=self.batch_size)
+        result = self.model.evaluate(self.x, self.y, batch_size=self.batch_size, return_dict=True, verbose=0)
         self.seen.append((dict(logs), result, self.model.get_weights()))
 
 
@@ -97,14 +97,16 @@ def test_accuracy_is_binary_for_one_output_unit():
     x, y = classification("binary")
     model = mlp(1, "sigmoid", "binary_crossentropy", ["accuracy"])
     p = model.predict(x)[:, 0]
-    assert model.evaluate(x, y)["accuracy"] == pytest.approx(np.mean(y == (p > 0.5)), rel=1e-15)
+    result = model.evaluate(x, y, return_dict=True, verbose=0)
+    assert result["accuracy"] == pytest.approx(np.mean(y == (p > 0.5)), rel=1e-15)
 
 
 def test_accuracy_is_categorical_for_one_hot_targets():
     x, y = classification("onehot")
     model = mlp(3, "softmax", "categorical_crossentropy", ["accuracy"])
     p = model.predict(x)
-    assert model.evaluate(x, y)["accuracy"] == pytest.approx(np.mean(p.argmax(1) == y.argmax(1)), rel=1e-15)
+    result = model.evaluate(x, y, return_dict=True, verbose=0)
+    assert result["accuracy"] == pytest.approx(np.mean(p.argmax(1) == y.argmax(1)), rel=1e-15)
 
 
 def test_accuracy_is_sparse_for_class_ids():
@@ -112,8 +114,8 @@ def test_accuracy_is_sparse_for_class_ids():
     model = mlp(3, "softmax", "sparse_categorical_crossentropy", ["acc"])
     p = model.predict(x)
     expected = np.mean(p.argmax(1) == labels)
-    assert model.evaluate(x, labels)["acc"] == pytest.approx(expected, rel=1e-15)
-    assert model.evaluate(x, labels[:, None])["acc"] == pytest.approx(expected, rel=1e-15)
+    assert model.evaluate(x, labels, return_dict=True, verbose=0)["acc"] == pytest.approx(expected, rel=1e-15)
+    assert model.evaluate(x, labels[:, None], return_dict=True, verbose=0)["acc"] == pytest.approx(expected, rel=1e-15)
 
 
 @pytest.mark.parametrize(
@@ -147,7 +149,7 @@ def test_mse_and_mae_metrics():
     x, y = regression(12)
     y2 = np.hstack([y, -y])
     model = mlp(2, None, "mse", ["mse", "mae", "mean_absolute_error"])
-    result = model.evaluate(x, y2)
+    result = model.evaluate(x, y2, return_dict=True, verbose=0)
     p = model.predict(x)
     assert result["mse"] == pytest.approx(np.mean((p - y2) ** 2), rel=1e-14)
     assert result["mae"] == pytest.approx(np.mean(np.abs(p - y2)), rel=1e-14)
@@ -158,7 +160,7 @@ def test_training_metrics_use_the_weights_before_each_update():
     # one full batch per epoch: the epoch's training accuracy is that of the weights at its start
     x, y = classification("onehot")
     model = mlp(3, "softmax", "categorical_crossentropy", ["accuracy"])
-    start = model.evaluate(x, y)
+    start = model.evaluate(x, y, return_dict=True, verbose=0)
     history = model.fit(x, y, epochs=1, batch_size=30, shuffle=False, verbose=0)
     assert history.history["accuracy"][0] == start["accuracy"]
     assert history.history["loss"][0] == pytest.approx(start["loss"], rel=1e-15)
@@ -173,7 +175,7 @@ def test_training_metrics_are_size_weighted_over_batches():
     class Before(Callback):
         def on_train_batch_begin(self, batch, logs=None):
             rows = slice(4 * batch, min(4 * batch + 4, 10))
-            probe.append((rows.stop - rows.start, model.evaluate(x[rows], y[rows])))
+            probe.append((rows.stop - rows.start, model.evaluate(x[rows], y[rows], return_dict=True, verbose=0)))
 
     history = model.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0, callbacks=[Before()])
     for key in ("loss", "mae"):
@@ -209,7 +211,7 @@ def test_early_stopping_on_val_loss_restores_the_best_epoch():
     assert history.history["loss"][-1] < history.history["loss"][0]
     for restored, at_best in zip(model.get_weights(), probe.seen[best][2]):
         np.testing.assert_array_equal(restored, at_best)
-    assert model.evaluate(x, -y)["loss"] == val[best]
+    assert model.evaluate(x, -y, return_dict=True, verbose=0)["loss"] == val[best]
 
 
 def test_bool_seeds_are_refused_everywhere():

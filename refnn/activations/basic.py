@@ -1,4 +1,4 @@
-"""Activation functions: value and backward pass (vector–Jacobian product).
+"""The classic activation functions: value and backward pass (vector–Jacobian product).
 
 Each activation ``f`` is applied element-wise, except softmax, which acts on the last axis.
 ``backward(x, y, dy)`` returns ``dx = J_f(x)ᵀ dy`` given the input ``x``, the cached output
@@ -35,8 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Activation", "Linear", "ReLU", "Sigmoid", "Tanh", "Softmax", "get", "serialize", "ACTIVATIONS",
-           "uses_diagonal_shortcut"]
+__all__ = ["Activation", "Linear", "ReLU", "Sigmoid", "Tanh", "Softmax", "uses_diagonal_shortcut"]
 
 
 class Activation:
@@ -53,8 +52,13 @@ class Activation:
         """Return ``dL/dx`` from the input ``x``, output ``y = f(x)`` and ``dy = dL/dy``."""
         raise NotImplementedError
 
+    def get_config(self) -> dict:
+        """The activation's options (``{}`` when it has none); ``type(a)(**a.get_config())`` rebuilds it."""
+        return {}
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        args = ", ".join(f"{key}={value!r}" for key, value in self.get_config().items())
+        return f"{type(self).__name__}({args})"
 
 
 class Linear(Activation):
@@ -135,42 +139,8 @@ class Softmax(Activation):
             return dy * y * (1 - y)
         return y * (dy - np.sum(dy * y, axis=-1, keepdims=True))
 
+    def get_config(self) -> dict:
+        return {"derivative": self.derivative}
+
     def __repr__(self) -> str:
         return "Softmax()" if self.derivative == "jacobian" else f"Softmax(derivative={self.derivative!r})"
-
-
-ACTIVATIONS: dict[str, type[Activation]] = {
-    cls.name: cls for cls in (Linear, ReLU, Sigmoid, Tanh, Softmax)
-}
-
-
-def serialize(activation: Activation):
-    """The activation as a layer config stores it: its name, or ``{"name", "config"}`` when it
-    has options (``Softmax(derivative="diagonal")``)."""
-    if isinstance(activation, Softmax) and activation.derivative != "jacobian":
-        return {"name": activation.name, "config": {"derivative": activation.derivative}}
-    return activation.name
-
-
-def get(identifier) -> Activation:
-    """Return the activation for a name (``"relu"``, ...), ``None`` (linear), an instance, or a
-    ``{"name", "config"}`` dict written by ``serialize``."""
-    if identifier is None:
-        return Linear()
-    if isinstance(identifier, Activation):
-        return identifier
-    if isinstance(identifier, str) and identifier.lower() in ACTIVATIONS:
-        return ACTIVATIONS[identifier.lower()]()
-    if isinstance(identifier, dict) and str(identifier.get("name", "")).lower() in ACTIVATIONS:
-        config = identifier.get("config", {})
-        try:
-            if not isinstance(config, dict):
-                raise TypeError("config is not a dict")
-            return ACTIVATIONS[identifier["name"].lower()](**config)
-        except TypeError:
-            raise ValueError(f"The activation's `config` does not fit {identifier['name']!r}. "
-                             f"Received: activation={identifier!r}") from None
-    raise ValueError(
-        f"Unknown activation. `activation` must be one of {sorted(ACTIVATIONS)}, None, an Activation or a "
-        f'{{"name", "config"}} dict. Received: activation={identifier!r}'
-    )
