@@ -20,8 +20,8 @@ from comparisons.bench.workloads import WORKLOADS, gemm_floor_epochs, make_data,
 PHASES = {
     "shuffle (gather)": [("utils/data.py", {"shuffled_batches"})],
     "forward: GEMM + bias": [("layers/dense.py", {"forward"})],
-    "activations (forward + backward)": [("refnn/activations.py", None)],
-    "loss (value + gradient)": [("refnn/losses.py", {"value_and_gradient"})],
+    "activations (forward + backward)": [("refnn/activations/", None)],
+    "loss (value + gradient)": [("refnn/losses/", {"value_and_gradient"})],
     "backward: GEMM + bias sum": [("layers/dense.py", {"backward_from_logits"})],
     "optimizer": [("optimizers/base.py", {"apply"})],
 }

@@ -20,3 +20,13 @@ def test_small_sweep_writes_a_table_and_targets(tmp_path):
     md, js = bench.write(result, str(tmp_path))
     assert "| W1 | refnn |" in open(md).read()
     assert json.load(open(js))["environment"]["repeats"] == 2
+
+
+def test_the_profile_finds_every_phase_of_the_training_loop():
+    """Each phase matches refnn's files by name: a module moved (activations.py became a package)
+    must not leave a phase silently at zero."""
+    from comparisons.bench.profile import PHASES, profile_epoch
+
+    phases, plain, floor = profile_epoch("W1")
+    assert all(phases[name] > 0 for name in PHASES), phases
+    assert plain > 0 and floor > 0
