@@ -1,5 +1,7 @@
 """``refnn-compare bench``: time per epoch and peak memory of refnn against the GEMM floor,
-Keras, scikit-learn and (when installed) PyTorch.
+``numpy_lean`` (the same steps as a bare NumPy loop, ``lean``), Keras, scikit-learn and (when
+installed) PyTorch; ``--scaling`` (``scaling``, ``scaling_cli``, ``lm_cost``) sweeps batch size and
+width and Levenberg–Marquardt's cost against the parameter count, and ``report`` writes the page.
 
 Every measurement runs in its own process (``python -m comparisons.bench --worker ...``) so that
 peak memory and thread pools do not leak between frameworks. Each worker (``workers``) trains the

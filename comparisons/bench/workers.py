@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from comparisons.bench.lean import lean_training_memory, worker_numpy_lean
 from comparisons.bench.workloads import (
     LEARNING_RATE, N_CLASSES, WORKLOADS, gemm_floor_epochs, make_data, param_bytes, refnn_model, targets,
     time_epochs,
@@ -114,12 +115,15 @@ def worker_torch(x, labels, hidden, batch_size, epochs):
 
 WORKERS = {
     "gemm_floor": gemm_floor_epochs,
+    "numpy_lean": worker_numpy_lean,
     "refnn": worker_refnn,
     "keras": worker_keras,
     "sklearn": worker_sklearn,
     "torch": worker_torch,
 }
 FRAMEWORKS = tuple(WORKERS)
+#: the frameworks whose allocations ``tracemalloc`` sees (NumPy's), traced for one epoch
+_TRAINING_MEMORY = {"refnn": refnn_training_memory, "numpy_lean": lean_training_memory}
 
 
 def run_worker(framework: str, workload: str) -> dict:
@@ -130,8 +134,9 @@ def run_worker(framework: str, workload: str) -> dict:
     times = WORKERS[framework](x, labels, spec["hidden"], spec["batch_size"], spec["epochs"])
     timed = times[1:] if len(times) > 1 else times
     extra = {}
-    if framework == "refnn":
-        extra["training_memory_mb"] = refnn_training_memory(x, labels, spec["hidden"], spec["batch_size"]) / 2**20
+    if framework in _TRAINING_MEMORY:
+        memory = _TRAINING_MEMORY[framework](x, labels, spec["hidden"], spec["batch_size"])
+        extra["training_memory_mb"] = memory / 2**20
     return {
         **extra,
         "framework": framework,

@@ -7,11 +7,62 @@ import numpy as np
 from refnn.optimizers.base import ModelOptimizer
 from refnn.regularizers import L1L2
 from refnn.utils.packing import ParamPacker
-from refnn.utils.validation import check_float, check_no_unknown_kwargs
+from refnn.utils.validation import check_float, check_no_unknown_kwargs, check_positive_int
 
-__all__ = ["LevenbergMarquardt"]
+__all__ = ["LevenbergMarquardt", "largest_lm_model", "lm_step_memory_bytes"]
 
 _MU_FLOOR = 1e-20  # MATLAB trainlm: mu = max(mu * mu_dec, 1e-20)
+DEFAULT_MAX_MEMORY_BYTES = 2 * 1024**3
+_SQUARE_MATRICES = 5  # JᵀJ, I, JᵀJ + μI, its Cholesky factor, LAPACK's working copy in the solve
+_PARAM_VECTORS = 8  # w, Jᵀe, the penalty weights, the step, w + Δw, the saved weights, …
+
+
+def lm_step_memory_bytes(n_rows: int, n_outputs: int, n_params: int, itemsize: int = 8) -> int:
+    """Bytes one ``LevenbergMarquardt`` step allocates at its peak, with ``R = N·K`` residuals and
+    ``P`` parameters, the model's floats being ``itemsize`` bytes::
+
+        R·P·itemsize      J, built in the model's dtype
+      + R·P·8             its float64 copy (J is cast even when already float64: ``astype`` copies)
+      + 5·P²·8            JᵀJ, I, JᵀJ + μI, the Cholesky factor, the solver's working copy
+      + 8·P·8 + 2·R·8     the vectors (w, Jᵀe, Δw, saved weights, …; e and its float64 copy)
+
+    The forward pass's activations (``N`` × the layer widths, as for every optimizer) are not
+    counted: beside ``J`` they are small. The LAPACK working copy is allocated by NumPy's linalg
+    outside Python's allocator, so ``tracemalloc`` sees one ``P²`` block fewer than this.
+    The time per step grows as ``R·P²`` (forming JᵀJ) plus ``P³/3`` (Cholesky) per try.
+    """
+    residuals = n_rows * n_outputs
+    jacobian = residuals * n_params * (itemsize + 8)
+    square = _SQUARE_MATRICES * 8 * n_params * n_params
+    vectors = _PARAM_VECTORS * 8 * n_params + 2 * 8 * residuals
+    return jacobian + square + vectors
+
+
+def largest_lm_model(n_rows: int, n_outputs: int = 1, max_memory_bytes: int = DEFAULT_MAX_MEMORY_BYTES,
+                     itemsize: int = 8) -> int:
+    """The largest parameter count ``P`` whose step fits in ``max_memory_bytes``: the positive root
+    of ``40·P² + (R·(itemsize + 8) + 64)·P + 16·R = max_memory_bytes`` (``R = N·K``), rounded down.
+
+    With the 2 GiB default, in float64: 7,306 parameters for ``R = 100`` residuals, 7,129 for
+    ``R = 1,000``, 5,594 for ``R = 10,000`` and 1,298 for ``R = 100,000`` — the ``P²`` matrices
+    bound small batches, the ``R·P`` Jacobian large ones (see ``lm_step_memory_bytes``).
+    """
+    residuals = n_rows * n_outputs
+    a = _SQUARE_MATRICES * 8
+    b = residuals * (itemsize + 8) + _PARAM_VECTORS * 8
+    c = 2 * 8 * residuals - max_memory_bytes
+    if c > 0:
+        return 0
+    params = int((-b + np.sqrt(b * b - 4.0 * a * c)) / (2 * a))
+    while params > 0 and lm_step_memory_bytes(n_rows, n_outputs, params, itemsize) > max_memory_bytes:
+        params -= 1
+    while lm_step_memory_bytes(n_rows, n_outputs, params + 1, itemsize) <= max_memory_bytes:
+        params += 1
+    return params
+
+
+def _gigabytes(n_bytes: float) -> str:
+    return f"{n_bytes / 1e9:.2f} GB" if n_bytes >= 1e8 else f"{n_bytes / 1e6:.1f} MB"
 
 
 class LevenbergMarquardt(ModelOptimizer):
@@ -56,6 +107,15 @@ class LevenbergMarquardt(ModelOptimizer):
     test compares two errors of one deterministic function, which a fresh random mask would
     break.
 
+    **Memory.** A step holds ``J`` (``N·K × P``) twice — in the model's dtype and as float64 — and
+    five ``P × P`` float64 matrices (``JᵀJ``, ``I``, ``JᵀJ + μI``, its Cholesky factor, the
+    solver's copy); the solve costs ``P³/3`` per try. ``lm_step_memory_bytes`` counts it exactly
+    (about ``R·P·(itemsize + 8) + 40·P²`` bytes with ``R = N·K``), and a step that would need more
+    than ``max_memory_bytes`` is refused with a ``ValueError`` before anything is allocated (checked
+    once per batch shape). With the 2 GiB default the largest float64 model accepted is about
+    7,100 parameters for ``N·K = 1,000``, 5,600 for 10,000 and 1,300 for 100,000
+    (``largest_lm_model``).
+
     Args:
         mu: initial damping μ (> 0).
         mu_decrease: factor applied to μ after an accepted step, in (0, 1).
@@ -63,6 +123,8 @@ class LevenbergMarquardt(ModelOptimizer):
         mu_max: training stops when μ exceeds it.
         min_grad: training stops when ``‖g‖₂ < min_grad``.
         name: a name for ``repr`` and configs.
+        max_memory_bytes: the most one step may allocate (bytes, default 2 GiB), or ``None`` for
+            no limit.
 
     Attributes:
         mu: the current damping.
@@ -77,7 +139,8 @@ class LevenbergMarquardt(ModelOptimizer):
     requires_full_batch = True
 
     def __init__(self, mu: float = 1e-3, mu_decrease: float = 0.1, mu_increase: float = 10.0,
-                 mu_max: float = 1e10, min_grad: float = 1e-7, *, name: str | None = None, **kwargs):
+                 mu_max: float = 1e10, min_grad: float = 1e-7, *, name: str | None = None,
+                 max_memory_bytes: int | None = DEFAULT_MAX_MEMORY_BYTES, **kwargs):
         check_no_unknown_kwargs(type(self).__name__, kwargs)
         super().__init__(name=name)
         self.mu = check_float("mu", mu, low=0.0, low_inclusive=False)
@@ -88,6 +151,9 @@ class LevenbergMarquardt(ModelOptimizer):
         if self.mu_max < self.mu:
             raise ValueError(f"`mu_max` must be >= `mu`. Received: mu={mu!r}, mu_max={mu_max!r}")
         self.min_grad = check_float("min_grad", min_grad, low=0.0)
+        self.max_memory_bytes = (None if max_memory_bytes is None
+                                 else check_positive_int("max_memory_bytes", max_memory_bytes))
+        self._accepted_shape: tuple | None = None  # the last (N, K, P, itemsize, limit) that fits
         self.initial_mu = self.mu
         self.stop_reason: str | None = None
         self.gradient_norm: float | None = None
@@ -160,6 +226,7 @@ class LevenbergMarquardt(ModelOptimizer):
         self.rejections = 0
         params = model.params
         packer = ParamPacker(params)
+        self._check_memory(np.shape(x)[0], np.size(y), packer.size, np.dtype(model.dtype).itemsize)
         jac, e, y_pred = self.jacobian(model, x, y)
         k = y_pred.shape[1]
         loss = float(model.loss(y, y_pred)) + model.regularization_loss()
@@ -191,6 +258,29 @@ class LevenbergMarquardt(ModelOptimizer):
             self.total_rejections += 1
             self.mu *= self.mu_increase
         return self._stop(model, "mu_max", loss, y_pred)
+
+    def _check_memory(self, n_rows: int, n_values: int, n_params: int, itemsize: int) -> None:
+        """Refuse, before allocating anything, a step that would need more than ``max_memory_bytes``
+        (once per batch shape: later steps of the same shape compare one tuple)."""
+        n_outputs = n_values // max(n_rows, 1)
+        limit = getattr(self, "max_memory_bytes", DEFAULT_MAX_MEMORY_BYTES)  # one pickled before the limit
+        shape = (n_rows, n_outputs, n_params, itemsize, limit)
+        if limit is None or shape == getattr(self, "_accepted_shape", None):
+            return
+        needed = lm_step_memory_bytes(n_rows, n_outputs, n_params, itemsize)
+        if needed > limit:
+            largest = largest_lm_model(n_rows, n_outputs, limit, itemsize)
+            outputs = f"{n_outputs} output" + ("" if n_outputs == 1 else "s")
+            raise ValueError(
+                f"LevenbergMarquardt would need about {_gigabytes(needed)} for one step, more than "
+                f"max_memory_bytes={limit} ({_gigabytes(limit)}): the model has {n_params:,} "
+                f"parameters and the batch {n_rows:,} rows × {outputs}, so the Jacobian is "
+                f"{n_rows * n_outputs:,} × {n_params:,} and JᵀJ is {n_params:,} × {n_params:,}. At this "
+                f"batch size the largest model that fits has {largest:,} parameters. Train on fewer rows "
+                "per step, use a smaller model, or use a first-order optimizer (e.g. Adam); or raise "
+                "max_memory_bytes if the machine has the memory."
+            )
+        self._accepted_shape = shape
 
     @staticmethod
     def _solve(matrix: np.ndarray, gradient: np.ndarray) -> np.ndarray | None:
@@ -226,4 +316,10 @@ class LevenbergMarquardt(ModelOptimizer):
             "mu_increase": self.mu_increase,
             "mu_max": self.mu_max,
             "min_grad": self.min_grad,
-        }
+        } | self._memory_config()
+
+    def _memory_config(self) -> dict:
+        """``max_memory_bytes`` only when not the default, so that default configs stay as before."""
+        if self.max_memory_bytes == DEFAULT_MAX_MEMORY_BYTES:
+            return {}
+        return {"max_memory_bytes": self.max_memory_bytes}
