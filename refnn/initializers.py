@@ -137,9 +137,10 @@ class VarianceScaling(Initializer):
         return max(1.0, fan)
 
     def _sample(self, shape, rng):
-        variance = self.scale / self._fan(shape)
+        fan = self._fan(shape)
+        variance = self.scale / fan
         if self.distribution == "uniform":
-            limit = np.sqrt(3.0 * self.scale / self._fan(shape))
+            limit = np.sqrt(3.0 * self.scale / fan)
             return rng.uniform(-limit, limit, shape)
         if self.distribution == "untruncated_normal":
             return rng.normal(0.0, np.sqrt(variance), shape)

@@ -115,4 +115,4 @@ def get(identifier, argument: str = "regularizer") -> Regularizer | None:
     )
 
 
-__getattr__ = missing_name("refnn.regularizers", "L1, L2, L1L2 (l1, l2, l1_l2) and Regularizer", {})
+__getattr__ = missing_name("refnn.regularizers", "L1, L2, L1L2 (l1, l2, l1_l2) and Regularizer")

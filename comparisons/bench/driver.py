@@ -194,12 +194,12 @@ def main(argv=None) -> int:
         return 0
     if args.profile:
         return profile_main()
+    if args.repeats < 1:
+        parser.error(f"--repeats must be a positive integer. Received: --repeats={args.repeats}")
     if args.scaling:
         from comparisons.bench.scaling_cli import scaling_main
 
         return scaling_main(args, parser.error)
-    if args.repeats < 1:
-        parser.error(f"--repeats must be a positive integer. Received: --repeats={args.repeats}")
     result = run(args.workloads, args.frameworks, repeats=args.repeats)
     print("\n" + result.to_markdown())
     for name, met, value in result.targets():

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from comparisons.bench.workloads import LEARNING_RATE, make_data, refnn_model, targets, time_epochs
+from refnn.utils.scalars import power
 
 __all__ = ["LeanMLP", "worker_numpy_lean", "lean_training_memory"]
 
@@ -153,9 +154,9 @@ class LeanMLP:
         """refnn's ``Adam.update_step`` (``epsilon_placement="sqrt_v"``), operation for operation."""
         dt = self.dtype.type
         one, t = dt(1.0), self.iterations + 1
-        # β^t in float64, rounded once (TensorFlow's correctly rounded pow; refnn.utils.scalars.power)
-        beta_1_power = dt(np.float64(self.beta_1) ** t)
-        beta_2_power = dt(np.float64(self.beta_2) ** t)
+        # β^t in float64, rounded once (TensorFlow's correctly rounded pow)
+        beta_1_power = power(self.beta_1, t)
+        beta_2_power = power(self.beta_2, t)
         g, m, v, work = self.grad_flat, self.momentum, self.velocity, self.work
         np.subtract(g, m, out=work)
         work *= self.one_minus_beta_1

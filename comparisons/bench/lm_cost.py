@@ -17,7 +17,7 @@ so the memory grows as ``P`` while ``J`` dominates and as ``P²`` once ``40·P²
 ``P ≈ 3R``, then as ``P³``. The fitted slopes of ``log`` cost against ``log P`` therefore lie
 between 1 and 2 for memory and near 2 for time at the sizes a laptop allows — and the optimizer
 refuses a step whose arrays would exceed its ``max_memory_bytes`` (2 GiB by default):
-``largest_accepted`` states the largest model it takes for ``N`` rows.
+``largest_lm_model`` states the largest model it takes for ``N`` rows.
 
 Each point is timed on ``LevenbergMarquardt.model_step`` from the same starting weights and μ,
 so every repeat does the same work (the same number of tried steps, ``tries``); the best repeat
@@ -35,16 +35,19 @@ import tracemalloc
 import numpy as np
 
 import refnn
+from comparisons.bench.scaling import fit_slope
 from refnn import layers
 from refnn.optimizers.levenberg_marquardt import (DEFAULT_MAX_MEMORY_BYTES, LevenbergMarquardt, largest_lm_model,
                                                   lm_step_memory_bytes)
 
-__all__ = ["lm_cost_sweep", "lm_cost_slopes", "largest_accepted", "lm_cost_markdown", "width_for_params",
-           "N_INPUTS", "PARAM_COUNTS", "QUICK_PARAM_COUNTS"]
+__all__ = ["lm_cost_sweep", "lm_cost_slopes", "lm_cost_markdown", "width_for_params", "width_within",
+           "N_INPUTS", "PARAM_COUNTS", "QUICK_PARAM_COUNTS", "N_ROWS", "QUICK_N_ROWS"]
 
 N_INPUTS = 10
 PARAM_COUNTS = (100, 300, 1000, 3000, 10000)  # 10,000 is refused under 2 GiB: shown, not run
 QUICK_PARAM_COUNTS = (40, 100, 250)
+N_ROWS = 1000  # the sweep's rows
+QUICK_N_ROWS = 200  # the quick sweep's rows
 _MU = 10.0  # a damping that accepts the first try from the seeded weights: one solve per epoch
 
 
@@ -55,6 +58,11 @@ def width_for_params(params: int, n_inputs: int = N_INPUTS) -> int:
 
 def _params_of_width(width: int, n_inputs: int = N_INPUTS) -> int:
     return width * (n_inputs + 2) + 1
+
+
+def width_within(params: int, n_inputs: int = N_INPUTS) -> int:
+    """The widest ``h`` whose MLP has at most ``params`` parameters: ``⌊(params − 1) / (d + 2)⌋``."""
+    return (params - 1) // (n_inputs + 2)
 
 
 def _data(n_rows: int, n_inputs: int, seed: int):
@@ -103,56 +111,38 @@ def _measure(width: int, x, y, repeats: int, seed: int) -> dict:
             "estimate_mb": lm_step_memory_bytes(len(x), 1, params) / 1e6, "tries": tries}
 
 
-def lm_cost_sweep(param_counts=None, n_rows: int = 1000, repeats: int = 2, *,
+def lm_cost_sweep(param_counts=None, n_rows: int = N_ROWS, repeats: int = 2, *,
                   n_inputs: int = N_INPUTS, max_memory_bytes: int = DEFAULT_MAX_MEMORY_BYTES, seed: int = 0,
-                  quick: bool = False, log=None) -> list[dict]:
+                  quick: bool = False) -> list[dict]:
     """Time (``seconds``, best of ``repeats``) and traced peak memory (``peak_mb``) of one LM epoch,
     full batch on ``n_rows`` rows, for the MLP of about each parameter count (default
     ``PARAM_COUNTS``), smallest first.
 
     Counts whose step would exceed ``max_memory_bytes`` — those LevenbergMarquardt refuses — are
-    not run (``lm_cost_markdown`` lists them). ``quick``: 200 rows, one repeat and, unless given,
+    not run (``lm_cost_markdown`` lists them). ``quick``: ``QUICK_N_ROWS`` rows, one repeat and, unless given,
     ``QUICK_PARAM_COUNTS`` — a second or so, for tests. Rows: ``params``, ``width``, ``seconds``,
     ``peak_mb``, ``estimate_mb``, ``tries``; slopes from ``lm_cost_slopes(rows)``.
     """
     if quick:
-        n_rows, repeats = 200, 1
+        n_rows, repeats = QUICK_N_ROWS, 1
     if param_counts is None:
         param_counts = QUICK_PARAM_COUNTS if quick else PARAM_COUNTS
     x, y = _data(n_rows, n_inputs, seed)
-    largest = largest_accepted(n_rows, max_memory_bytes)
+    largest = largest_lm_model(n_rows, 1, max_memory_bytes)
     widths = sorted({width_for_params(p, n_inputs) for p in param_counts})
     rows = []
     for width in widths:
         if _params_of_width(width, n_inputs) > largest:
             continue
         rows.append(_measure(width, x, y, max(1, repeats), seed))
-        if log is not None:
-            log(f"LM P={rows[-1]['params']}: {rows[-1]['seconds']:.4f} s, {rows[-1]['peak_mb']:.1f} MB")
     return rows
 
 
-def _slope(sizes, values) -> float:
-    pts = [(s, v) for s, v in zip(sizes, values) if s > 0 and v is not None and v > 0]
-    if len({s for s, _ in pts}) < 2:
-        return float("nan")
-    logs, logv = np.log(np.array(pts, dtype=np.float64)).T
-    return float(np.polyfit(logs, logv, 1)[0])
-
-
-def lm_cost_slopes(rows: list[dict], min_params: int = 0) -> dict:
-    """Least-squares slopes of ``log seconds`` and ``log peak_mb`` against ``log params`` over the
-    rows with ``params ≥ min_params`` (NaN with fewer than two): ``{"seconds": …, "peak_mb": …}``."""
-    kept = [r for r in rows if r["params"] >= min_params]
-    sizes = [r["params"] for r in kept]
-    return {key: _slope(sizes, [r[key] for r in kept]) for key in ("seconds", "peak_mb")}
-
-
-def largest_accepted(n_rows: int, max_memory_bytes: int = DEFAULT_MAX_MEMORY_BYTES, n_outputs: int = 1) -> int:
-    """The largest parameter count LevenbergMarquardt accepts (float64) for ``n_rows`` rows of
-    ``n_outputs`` outputs under ``max_memory_bytes``: ``largest_lm_model``, which the optimizer's
-    own refusal uses."""
-    return largest_lm_model(n_rows, n_outputs, max_memory_bytes)
+def lm_cost_slopes(rows: list[dict]) -> dict:
+    """Least-squares slopes (``scaling.fit_slope``) of ``log seconds`` and ``log peak_mb`` against
+    ``log params`` (NaN with fewer than two sizes): ``{"seconds": …, "peak_mb": …}``."""
+    sizes = [r["params"] for r in rows]
+    return {key: fit_slope(sizes, [r[key] for r in rows]) for key in ("seconds", "peak_mb")}
 
 
 def lm_cost_markdown(rows: list[dict], n_rows: int, param_counts=PARAM_COUNTS,
@@ -164,10 +154,10 @@ def lm_cost_markdown(rows: list[dict], n_rows: int, param_counts=PARAM_COUNTS,
     lines += [f"| {r['params']} | {r['width']} | {r['seconds']:.4g} | {r['peak_mb']:.3g} | {r['estimate_mb']:.3g} "
               f"| {r['tries']} |" for r in rows]
     slopes = lm_cost_slopes(rows)
-    largest = largest_accepted(n_rows, max_memory_bytes)
+    largest = largest_lm_model(n_rows, 1, max_memory_bytes)
     lines += ["", f"Slopes against P (log–log): time {slopes['seconds']:.2f}, memory {slopes['peak_mb']:.2f}.",
               f"Largest model accepted for N = {n_rows} under {max_memory_bytes / 2**30:.3g} GiB: "
-              f"P = {largest:,} (width {(largest - 1) // (N_INPUTS + 2)} in this family)."]
+              f"P = {largest:,} (width {width_within(largest)} in this family)."]
     refused = [q for q in (_params_of_width(width_for_params(p)) for p in param_counts) if q > largest]
     if refused:
         needs = ", ".join(f"P = {q:,} ({lm_step_memory_bytes(n_rows, 1, q) / 1e9:.2f} GB)" for q in refused)
@@ -179,7 +169,7 @@ def lm_cost_markdown(rows: list[dict], n_rows: int, param_counts=PARAM_COUNTS,
 def _refusal(n_rows: int, params: int, max_memory_bytes: int) -> str:
     """The message the optimizer raises for a model of ``params`` parameters on ``n_rows`` rows."""
     try:
-        LevenbergMarquardt(max_memory_bytes=max_memory_bytes)._check_memory(n_rows, n_rows, params, 8)
+        LevenbergMarquardt(max_memory_bytes=max_memory_bytes)._check_memory(n_rows, 1, params, 8)
     except ValueError as refusal:
         return str(refusal)
     return "(accepted)"

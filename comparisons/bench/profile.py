@@ -18,7 +18,7 @@ from comparisons.bench.workloads import WORKLOADS, gemm_floor_epochs, make_data,
 
 # phase -> (file fragment, function names or None for all) ; measured as cumulative time
 PHASES = {
-    "shuffle (gather)": [("utils/data.py", {"shuffled_batches"})],
+    "shuffle (gather)": [("utils/data.py", {"weighted_batches"})],
     "forward: GEMM + bias": [("layers/dense.py", {"forward"})],
     "activations (forward + backward)": [("refnn/activations/", None)],
     "loss (value + gradient)": [("refnn/losses/", {"value_and_gradient"})],

@@ -1,7 +1,7 @@
 """The bench as one self-contained HTML page, ``<out>/bench/index.html``: the table of time per
 epoch, the performance targets, the scaling figures (time per epoch against batch size and
-against width, log–log, with the fitted slopes) and, when ``comparisons.bench.lm_cost`` exists,
-the cost of Levenberg–Marquardt against the parameter count.
+against width, log–log, with the fitted slopes) and the cost of Levenberg–Marquardt against the
+parameter count (``comparisons.bench.lm_cost``).
 
 Figures are drawn by the report's plotting (``comparisons.report.plots``: matplotlib's Agg
 canvas), written next to the page as SVG and PNG, and embedded in the page as SVG data URIs:
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import base64
 import html
-import importlib.util
 import json
 import math
 import os
 
+from comparisons.bench.lm_cost import N_ROWS, QUICK_N_ROWS, lm_cost_markdown, lm_cost_slopes, lm_cost_sweep
 from comparisons.bench.scaling import scaling_markdown, why_mini_batches
 from comparisons.report.blocks import Figure, Panel, Plot, Series, Table
 from comparisons.report.html_page import CSS, inline_markup
@@ -72,14 +72,9 @@ def scaling_plots(scaling: dict) -> list[Figure]:
     ]
 
 
-def run_lm_cost(quick: bool = False) -> dict | None:
-    """The hook for ``comparisons.bench.lm_cost``: ``{"rows", "n_rows", "markdown", "slopes"}``
-    of its sweep, or None when the module is not there."""
-    if importlib.util.find_spec("comparisons.bench.lm_cost") is None:
-        return None
-    from comparisons.bench.lm_cost import lm_cost_markdown, lm_cost_slopes, lm_cost_sweep
-
-    n_rows = 200 if quick else 1000  # lm_cost_sweep's own sizes (quick: 200 rows)
+def run_lm_cost(quick: bool = False) -> dict:
+    """``comparisons.bench.lm_cost``'s sweep: ``{"rows", "n_rows", "markdown", "slopes"}``."""
+    n_rows = QUICK_N_ROWS if quick else N_ROWS
     rows = lm_cost_sweep(n_rows=n_rows, quick=quick)
     return {"rows": rows, "n_rows": n_rows, "markdown": lm_cost_markdown(rows, n_rows),
             "slopes": lm_cost_slopes(rows)}

@@ -7,8 +7,8 @@ crossentropy, Adam) is timed per epoch
 - against the batch size ``B = 1, 2, 4, …, 1024`` at a fixed width, and
 - against the hidden width ``w = 16, …, 2048`` at a fixed batch size,
 
-for every framework of the bench that is available (the GEMM floor, refnn, the lean NumPy loop
-when ``workers.WORKERS`` has it, Keras when TensorFlow is importable).
+for every framework of the bench that is available (the GEMM floor, refnn, the lean NumPy loop,
+Keras when TensorFlow is importable).
 
 What the slopes of ``log t`` against ``log size`` should be — a least-squares line over the
 points of a *regime* (``ScalingSpec.batch_fits`` and ``width_fit``), never over the whole
@@ -45,10 +45,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from comparisons.bench.workloads import N_CLASSES, teacher_data
+
 __all__ = ["ScalingSpec", "FULL", "QUICK", "synthetic_data", "available_frameworks", "fit_slope",
            "sweep_framework", "run_scaling", "scaling_markdown", "why_mini_batches", "spec_from_json", "N_CLASSES"]
-
-N_CLASSES = 10
 
 
 @dataclass
@@ -75,20 +75,15 @@ QUICK = ScalingSpec(n_rows=256, n_features=16, batch_sizes=[1, 2, 4, 8, 16, 32, 
 
 
 def synthetic_data(spec: ScalingSpec):
-    """``x`` float32 (standard normal) and labels from a random linear teacher (learnable)."""
-    rng = np.random.default_rng(spec.seed)
-    x = rng.standard_normal((spec.n_rows, spec.n_features), dtype=np.float32)
-    teacher = rng.standard_normal((spec.n_features, N_CLASSES)).astype(np.float32)
-    return x, np.argmax(x @ teacher, axis=1).astype(np.int64)
+    """``x`` float32 (standard normal) and labels from a random linear teacher (learnable):
+    ``workloads.teacher_data``."""
+    return teacher_data(spec.n_rows, spec.n_features, spec.seed)
 
 
 def available_frameworks() -> list[str]:
     """The bench's workers that the scaling sweep can run here, in drawing order."""
-    from comparisons.bench.workers import WORKERS
-
-    wanted = ["gemm_floor", "refnn", "numpy_lean", "keras"]
-    out = [f for f in wanted if f in WORKERS]
-    if "keras" in out and importlib.util.find_spec("tensorflow") is None:
+    out = ["gemm_floor", "refnn", "numpy_lean", "keras"]
+    if importlib.util.find_spec("tensorflow") is None:
         out.remove("keras")
     return out
 
@@ -98,7 +93,7 @@ def fit_slope(sizes, times, bounds=(0, float("inf"))) -> float:
     NaN with fewer than two such points (or a non-positive time)."""
     lo, hi = bounds
     pts = [(s, t) for s, t in zip(sizes, times) if lo <= s <= hi and t is not None and t > 0]
-    if len(pts) < 2 or len({s for s, _ in pts}) < 2:
+    if len({s for s, _ in pts}) < 2:
         return float("nan")
     s, t = np.log(np.array(pts, dtype=np.float64)).T
     return float(np.polyfit(s, t, 1)[0])

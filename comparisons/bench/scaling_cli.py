@@ -29,16 +29,14 @@ def _spec_from_args(args, error) -> ScalingSpec:
 
 
 def scaling_main(args, error) -> int:
-    """``refnn-compare bench --scaling``: run the sweep, print the slopes, write ``scaling.json``
-    and the page ``<out>/bench/index.html`` (with Levenberg–Marquardt's cost when ``lm_cost``
-    exists). ``error(message)`` reports a bad option (``parser.error``)."""
+    """``refnn-compare bench --scaling``: run the sweep, print the slopes, write ``scaling.json``,
+    ``lm_cost.json`` (Levenberg–Marquardt's cost) and the page ``<out>/bench/index.html``.
+    ``error(message)`` reports a bad option (``parser.error``; ``driver.main`` checks ``--repeats``)."""
     spec = _spec_from_args(args, error)
     frameworks = args.scaling_frameworks or available_frameworks()
     unknown = [f for f in frameworks if f not in WORKERS]
     if unknown:
         error(f"--scaling-frameworks must be among {sorted(WORKERS)}. Received: {unknown}")
-    if args.repeats < 1:
-        error(f"--repeats must be a positive integer. Received: --repeats={args.repeats}")
     scaling = run_scaling(spec, frameworks, repeats=args.repeats)
     print("\n" + scaling_markdown(scaling) + "\n" + why_mini_batches(scaling))
     os.makedirs(args.out, exist_ok=True)
@@ -46,12 +44,10 @@ def scaling_main(args, error) -> int:
     with open(path, "w") as fh:
         json.dump(scaling, fh, indent=1)
     lm_cost = run_lm_cost(quick=args.quick)
-    written = [path]
-    if lm_cost is not None:
-        print("\n" + lm_cost["markdown"])
-        written.append(os.path.join(args.out, "lm_cost.json"))
-        with open(written[-1], "w") as fh:
-            json.dump(lm_cost, fh, indent=1)
+    print("\n" + lm_cost["markdown"])
+    lm_path = os.path.join(args.out, "lm_cost.json")
+    with open(lm_path, "w") as fh:
+        json.dump(lm_cost, fh, indent=1)
     page = write_page(args.out, scaling, lm_cost)
-    print(f"\nwritten: {', '.join(written)}, {page['html']}")
+    print(f"\nwritten: {path}, {lm_path}, {page['html']}")
     return 0

@@ -27,7 +27,7 @@ import refnn
 from refnn import layers, optimizers
 from refnn.utils.data import one_hot
 
-__all__ = ["WORKLOADS", "N_CLASSES", "LEARNING_RATE", "make_data", "targets", "param_bytes",
+__all__ = ["WORKLOADS", "N_CLASSES", "LEARNING_RATE", "make_data", "teacher_data", "targets", "param_bytes",
            "refnn_model", "time_epochs", "gemm_floor_epochs"]
 
 WORKLOADS = {
@@ -39,6 +39,15 @@ N_CLASSES = 10
 LEARNING_RATE = 1e-3
 
 
+def teacher_data(n_rows: int, n_features: int, seed: int = 0):
+    """``x`` float32 (standard normal, ``n_rows × n_features``) and integer labels
+    ``argmax(x T)`` of a random linear teacher ``T`` (``n_features × N_CLASSES``): learnable."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n_rows, n_features), dtype=np.float32)
+    teacher = rng.standard_normal((n_features, N_CLASSES)).astype(np.float32)
+    return x, np.argmax(x @ teacher, axis=1).astype(np.int64)
+
+
 def make_data(workload: str, seed: int = 0):
     """``x`` float32 and integer labels. Synthetic labels come from a random linear teacher, so
     the task is learnable and losses fall as they would on real data."""
@@ -48,11 +57,7 @@ def make_data(workload: str, seed: int = 0):
 
         digits = load_digits()
         return (digits.data / 16.0).astype(np.float32), digits.target.astype(np.int64)
-    n, d = spec
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, d), dtype=np.float32)
-    teacher = rng.standard_normal((d, N_CLASSES)).astype(np.float32)
-    return x, np.argmax(x @ teacher, axis=1).astype(np.int64)
+    return teacher_data(*spec, seed=seed)
 
 
 def targets(labels: np.ndarray) -> np.ndarray:

@@ -113,12 +113,30 @@ def callbacks_from_keras(callbacks, set_aside: list) -> list:
     return out
 
 
+def replay_dataset(x, y, orders, batch_size: int, dtype, sample_weight=None) -> tf.data.Dataset:
+    """The ``tf.data`` pipeline of every epoch's batches in a given order: ``(x, y)`` or, with
+    ``sample_weight``, ``(x, y, w)`` tuples of the rows ``orders[e][i·B : (i+1)·B]``, epoch after
+    epoch (``B = batch_size``, the last batch of an epoch partial).
+
+    ``x`` and ``sample_weight`` are cast to ``dtype``, ``y`` too unless it holds integers (class
+    indices stay integers). Fed to ``fit`` with ``steps_per_epoch = ⌈n / B⌉`` and ``shuffle=False``,
+    Keras trains on exactly these batches.
+    """
+    tensors = [tf.constant(np.asarray(x, dtype=dtype)),
+               tf.constant(y if np.issubdtype(np.asarray(y).dtype, np.integer) else np.asarray(y, dtype=dtype))]
+    if sample_weight is not None:
+        tensors.append(tf.constant(np.asarray(sample_weight, dtype=dtype)))
+    return (tf.data.Dataset.from_tensor_slices(np.asarray(orders, dtype=np.int64))
+            .flat_map(lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
+            .map(lambda rows: tuple(tf.gather(t, rows) for t in tensors)))
+
+
 def keras_fit_in_order(keras_model, x, y, orders, batch_size: int, validation_data=None,
                        callbacks=None):
     """Keras ``fit`` fed the batches of a given order, one epoch per row of ``orders``.
 
     Epoch ``e`` trains on ``x[orders[e]]`` in consecutive batches of ``batch_size`` (the last one
-    partial). One ``tf.data`` pipeline holds all epochs' batches and ``fit`` runs once with
+    partial). One ``tf.data`` pipeline (``replay_dataset``) holds all epochs' batches and ``fit`` runs once with
     ``steps_per_epoch`` (Keras keeps one iterator across epochs then), so history, validation
     and callbacks follow Keras's own ``fit``. Runs under ``floatx(model dtype)``.
 
@@ -132,11 +150,7 @@ def keras_fit_in_order(keras_model, x, y, orders, batch_size: int, validation_da
     epochs, n = orders.shape
     steps = -(-n // batch_size)
     with floatx(dtype):
-        xt = tf.constant(np.asarray(x, dtype=dtype))
-        yt = tf.constant(y if np.issubdtype(np.asarray(y).dtype, np.integer) else np.asarray(y, dtype=dtype))
-        data = (tf.data.Dataset.from_tensor_slices(orders)
-                .flat_map(lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
-                .map(lambda rows: (tf.gather(xt, rows), tf.gather(yt, rows))))
+        data = replay_dataset(x, y, orders, batch_size, dtype)
         return keras_model.fit(data, epochs=epochs, steps_per_epoch=steps, validation_data=validation_data,
                                validation_batch_size=batch_size, callbacks=callbacks, shuffle=False, verbose=0)
 

@@ -36,7 +36,7 @@ import math
 
 import numpy as np
 
-from refnn.activations.basic import Activation
+from refnn.activations.basic import Activation, Sigmoid
 from refnn.utils.validation import check_bool, check_float
 
 __all__ = ["ELU", "SELU", "GELU", "LeakyReLU", "Softplus", "SiLU", "HardSigmoid", "erfc"]
@@ -66,11 +66,11 @@ class ELU(Activation):
 
     def __call__(self, x):
         negative = np.expm1(np.minimum(x, 0))
-        return np.where(x > 0, x, negative if self.alpha == 1 else self.alpha * negative)
+        return np.where(x > 0, x, self.alpha * negative)
 
     def backward(self, x, y, dy):
         slope = np.expm1(np.minimum(x, 0)) + 1
-        return np.where(x > 0, dy, dy * slope if self.alpha == 1 else self.alpha * (dy * slope))
+        return np.where(x > 0, dy, self.alpha * (dy * slope))
 
     def get_config(self):
         return {"alpha": self.alpha}
@@ -230,6 +230,4 @@ class HardSigmoid(Activation):
         return (dy / 6.0) * ((shifted > 0) & (shifted < 6))
 
 
-def _sigmoid(x):
-    e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+_sigmoid = Sigmoid()  # the overflow-safe logistic function, shared

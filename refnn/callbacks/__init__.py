@@ -2,7 +2,7 @@
 (checkpoints, learning-rate control, CSV logging, functions as callbacks, backup and restore)."""
 
 from refnn.callbacks.backup_and_restore import BackupAndRestore
-from refnn.callbacks.base import Callback, CallbackList
+from refnn.callbacks.base import NO_COUNTERPART, Callback, CallbackList
 from refnn.callbacks.csv_logger import CSVLogger
 from refnn.callbacks.early_stopping import EarlyStopping
 from refnn.callbacks.goal import Goal
@@ -21,7 +21,6 @@ __all__ = ["BackupAndRestore", "Callback", "CallbackList", "CSVLogger", "EarlySt
            "ReduceLROnPlateau", "TerminateOnNaN", "TimeLimit"]
 
 __getattr__ = missing_name("refnn.callbacks", ", ".join(n for n in __all__ if n[0].isupper() and n != "STOP_REASONS"), {
-    "TensorBoard": "CSVLogger writes the epoch logs, and comparisons.plot_history(history) draws them.",
+    **{name: advice + "." for name, advice in NO_COUNTERPART.items()},
     "ProgbarLogger": "fit(verbose=1) shows refnn's progress bar.",
-    "RemoteMonitor": "A LambdaCallback(on_epoch_end=...) can send the logs wherever you like.",
 })

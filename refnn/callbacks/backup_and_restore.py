@@ -2,40 +2,48 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 
 import numpy as np
 
 from refnn.callbacks.base import Callback
+from refnn.callbacks.monitoring import BatchCounter, check_save_freq
+from refnn.utils.validation import check_bool
 
 __all__ = ["BackupAndRestore"]
 
 _BACKUP = "backup.npz"
+_METADATA = "__metadata__"
+
+
+def _saving():
+    """``refnn.models.saving``, imported when first used: importing it at module level would run
+    ``refnn.models``'s ``__init__``, whose ``Sequential`` imports ``refnn.callbacks`` — still being
+    initialised when this module is."""
+    import refnn.models.saving as saving
+    return saving
 
 
 def write_backup(path: str, metadata: dict, arrays: dict) -> None:
-    """One ``.npz`` file — the arrays, and ``metadata`` as a JSON string — written to a temporary
-    file and renamed over ``path``: a crash leaves the previous backup whole, never a mix."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "wb") as f:
-        np.savez(f, __metadata__=np.array(json.dumps(metadata)), **arrays)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    """One ``.npz`` file — the arrays, and ``metadata`` as a JSON string — written atomically
+    (``saving.atomic_write``): a crash leaves the previous backup whole, never a mix."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **{_METADATA: np.array(json.dumps(metadata))}, **arrays)
+    data = buffer.getvalue()
+    _saving().atomic_write(path, lambda f: f.write(data))
 
 
-def read_backup(path: str) -> tuple[dict, dict, dict]:
-    """``(metadata, {param path: weights}, {optimizer key: slot})`` of a backup (no pickle)."""
+def read_backup(path: str) -> tuple[dict, dict]:
+    """``(metadata, arrays)`` of a backup, read without pickle (``saving.read_npz``)."""
+    what = f"The backup {path!r}"
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            metadata = json.loads(str(archive["__metadata__"]))
-            arrays = {key: archive[key] for key in archive.files if key != "__metadata__"}
+        arrays = _saving().read_npz(path, what)
+        metadata = json.loads(str(arrays.pop(_METADATA)))
     except (OSError, ValueError, KeyError) as exc:
-        raise ValueError(f"The backup {path!r} cannot be read ({exc}): delete it to start afresh.") from None
-    weights = {key.removeprefix("weights/"): value for key, value in arrays.items() if key.startswith("weights/")}
-    slots = {key.removeprefix("optimizer/"): value for key, value in arrays.items() if key.startswith("optimizer/")}
-    return metadata, weights, slots
+        raise ValueError(f"{what} cannot be read ({exc}): delete it to start afresh.") from None
+    return metadata, arrays
 
 
 class BackupAndRestore(Callback):
@@ -71,16 +79,11 @@ class BackupAndRestore(Callback):
         super().__init__()
         if not backup_dir or not isinstance(backup_dir, (str, os.PathLike)):
             raise ValueError(f"`backup_dir` must be a directory path. Received: backup_dir={backup_dir!r}")
-        is_count = isinstance(save_freq, (int, np.integer)) and not isinstance(save_freq, bool) and save_freq > 0
-        if save_freq != "epoch" and not is_count:
-            raise ValueError(f"Invalid value for argument `save_freq`. Received: save_freq={save_freq!r}. "
-                             "Expected either 'epoch' or a positive integer value.")
         self.backup_dir = os.fspath(backup_dir)
-        self.save_freq = save_freq if save_freq == "epoch" else int(save_freq)
-        self.delete_checkpoint = bool(delete_checkpoint)
+        self.save_freq = check_save_freq(save_freq)
+        self.delete_checkpoint = check_bool("delete_checkpoint", delete_checkpoint)
         self._backup_path = os.path.join(self.backup_dir, _BACKUP)
-        self._batches_seen_since_last_saving = 0
-        self._last_batch_seen = 0
+        self._batch_counter = None if self.save_freq == "epoch" else BatchCounter(self.save_freq)
         self._current_epoch = 0
 
     def on_train_begin(self, logs=None):
@@ -88,47 +91,36 @@ class BackupAndRestore(Callback):
             self._restore(read_backup(self._backup_path))
 
     def _restore(self, backup: tuple) -> None:
-        metadata, weights, slots = backup
-        params = self.model.params
-        expected = {path: np.shape(value) for path, value in params.items()}
-        found = {path: np.shape(value) for path, value in weights.items()}
-        if expected != found:
-            raise ValueError(f"The backup {self._backup_path!r} holds the weights of another model "
-                             f"({found}); this model has {expected}. Delete it or use another backup_dir.")
-        for path, value in weights.items():
-            params[path][...] = value
-        self.model.set_random_state(metadata["random"])
+        """Weights, optimizer and random state through ``refnn.models.saving`` (all checked before
+        anything is written); the epoch and a float learning rate are the backup's own."""
+        metadata, arrays = backup
+        weights = {key.removeprefix("weights/"): value for key, value in arrays.items() if key.startswith("weights/")}
+        try:
+            _saving().assign_weights(self.model, weights, f"the backup {self._backup_path!r}")
+            _saving().restore_training_state(self.model, metadata, arrays)
+        except ValueError as exc:
+            raise ValueError(f"The backup {self._backup_path!r} holds the weights of another model ({exc}). "
+                             "Delete it or use another backup_dir.") from None
         optimizer = self.model.optimizer
-        optimizer.set_state(metadata["optimizer"], slots)
         if metadata["learning_rate"] is not None and not callable(optimizer.learning_rate):
             optimizer.learning_rate = metadata["learning_rate"]
         self.model._initial_epoch = self._current_epoch = int(metadata["epoch"])
 
     def on_epoch_end(self, epoch, logs=None):
         self._current_epoch = epoch + 1
-        self._last_batch_seen = 0
         if self.save_freq == "epoch":
             self._save()
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.save_freq == "epoch":
-            return
-        added = batch + 1 if batch <= self._last_batch_seen else batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += added
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
+        if self._batch_counter is not None and self._batch_counter.due(batch):
             self._save()
 
     def _save(self) -> None:
-        optimizer = self.model.optimizer
-        scalars, slots = optimizer.get_state()
-        learning_rate = optimizer.learning_rate
-        metadata = {"epoch": self._current_epoch, "batch": self._last_batch_seen,
-                    "learning_rate": None if callable(learning_rate) else float(learning_rate),
-                    "random": self.model.random_state(), "optimizer": scalars}
-        arrays = {f"weights/{path}": np.array(value) for path, value in self.model.params.items()}
-        arrays.update({f"optimizer/{key}": value for key, value in slots.items()})
+        state, arrays = _saving().training_state(self.model)
+        learning_rate = self.model.optimizer.learning_rate
+        metadata = {"epoch": self._current_epoch,
+                    "learning_rate": None if callable(learning_rate) else float(learning_rate), **state}
+        arrays.update({f"weights/{path}": np.asarray(value) for path, value in self.model.params.items()})
         os.makedirs(self.backup_dir, exist_ok=True)
         write_backup(self._backup_path, metadata, arrays)
 

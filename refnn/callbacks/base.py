@@ -74,8 +74,8 @@ def _overrides(cb: Callback, *names: str) -> bool:
 #: Keras callbacks with a refnn counterpart of the same name and arguments
 _COUNTERPARTS = ("EarlyStopping", "TerminateOnNaN", "ModelCheckpoint", "ReduceLROnPlateau", "LearningRateScheduler",
                  "CSVLogger", "LambdaCallback", "BackupAndRestore", "History", "ProgbarLogger")
-#: Keras callbacks without one, and what to use instead
-_NO_COUNTERPART = {
+#: Keras callbacks without one, and what to use instead (also the advice of ``refnn.callbacks.<name>``)
+NO_COUNTERPART = {
     "TensorBoard": "refnn writes no TensorBoard logs: use refnn.callbacks.CSVLogger, or plot model.history",
     "RemoteMonitor": "refnn posts nothing over HTTP: use refnn.callbacks.LambdaCallback(on_epoch_end=...) "
                      "to send the logs yourself",
@@ -97,7 +97,7 @@ def refuse_keras_callback(cb) -> None:
                   else "drop it: refnn's fit makes its own History and progress bar (refnn.callbacks."
                        f"{'History' if name == 'History' else 'ProgressBar'})")
     elif keras_base is cls:
-        advice = _NO_COUNTERPART.get(name, "refnn has no counterpart: write a subclass of refnn.callbacks.Callback")
+        advice = NO_COUNTERPART.get(name, "refnn has no counterpart: write a subclass of refnn.callbacks.Callback")
     else:
         advice = (f"subclass refnn.callbacks.Callback instead of {keras_base.__module__}.{keras_base.__name__} "
                   "(same hook names and arguments; `self.model` is the refnn model)")

@@ -10,6 +10,7 @@ import os
 import numpy as np
 
 from refnn.callbacks.base import Callback
+from refnn.utils.validation import check_bool
 
 __all__ = ["CSVLogger"]
 
@@ -56,7 +57,7 @@ class CSVLogger(Callback):
             raise ValueError(f"`separator` must be a 1-character string. Received: separator={separator!r}")
         self.sep = separator
         self.filename = os.fspath(filename)
-        self.append = bool(append)
+        self.append = check_bool("append", append)
         self.writer = None
         self.keys = None
         self.append_header = True

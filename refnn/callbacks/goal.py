@@ -41,17 +41,22 @@ class Goal(Callback):
         self.reached_epoch: int | None = None
 
     def on_train_begin(self, logs=None):
-        self.direction = resolve_direction(self, self.mode, self.monitor)
+        self.direction = None  # this fit's model may not be the last one's
+        self._resolve_direction()  # now, so that an unknown direction is refused before training
         self.reached_epoch = None
+
+    def _resolve_direction(self) -> str:
+        """``"min"`` or ``"max"``, resolved once (``mode="auto"`` needs the compiled model)."""
+        if self.direction is None:
+            self.direction = resolve_direction(self, self.mode, self.monitor)
+        return self.direction
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
         if value is None:
             warn_missing_monitor(self, self.monitor, logs)
             return
-        if self.direction is None:
-            self.direction = resolve_direction(self, self.mode, self.monitor)
-        reached = value <= self.goal if self.direction == "min" else value >= self.goal
+        reached = value <= self.goal if self._resolve_direction() == "min" else value >= self.goal
         if reached:
             self.reached_epoch = epoch
             self.model.stop_training = True

@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 import warnings
 
-import numpy as np
-
-from refnn.callbacks.monitoring import MonitorCallback, check_number
+from refnn.callbacks.monitoring import BatchCounter, MonitorCallback, check_save_freq
+from refnn.utils.validation import check_bool
 
 __all__ = ["ModelCheckpoint"]
 
@@ -28,15 +27,6 @@ def _check_filepath(filepath, save_weights_only: bool) -> str:
             f"{'model.load_weights' if save_weights_only else 'refnn.load_model'}), and write a Keras file "
             f"once training is done with keras_bridge.export(model, path). Received: filepath={filepath!r}")
     return filepath
-
-
-def _check_save_freq(save_freq):
-    if save_freq == "epoch":
-        return save_freq
-    if isinstance(save_freq, (int, np.integer)) and not isinstance(save_freq, bool) and save_freq > 0:
-        return int(save_freq)
-    raise ValueError(f"Unrecognized save_freq: {save_freq!r}. Expected save_freq are 'epoch' or a positive "
-                     "integer number of batches.")
 
 
 class ModelCheckpoint(MonitorCallback):
@@ -64,15 +54,14 @@ class ModelCheckpoint(MonitorCallback):
     def __init__(self, filepath, monitor: str = "val_loss", verbose: int = 0, save_best_only: bool = False,
                  save_weights_only: bool = False, mode: str = "auto", save_freq="epoch",
                  initial_value_threshold: float | None = None, comparison_dtype: str = "float32"):
-        baseline = check_number("initial_value_threshold", initial_value_threshold, optional=True)
-        super().__init__(monitor, mode, baseline, comparison_dtype=comparison_dtype)
+        super().__init__(monitor, mode, initial_value_threshold, comparison_dtype=comparison_dtype,
+                         baseline_name="initial_value_threshold")
         self.verbose = verbose
-        self.save_best_only = bool(save_best_only)
-        self.save_weights_only = bool(save_weights_only)
+        self.save_best_only = check_bool("save_best_only", save_best_only)
+        self.save_weights_only = check_bool("save_weights_only", save_weights_only)
         self.filepath = _check_filepath(filepath, self.save_weights_only)
-        self.save_freq = _check_save_freq(save_freq)
-        self._batches_seen_since_last_saving = 0
-        self._last_batch_seen = None
+        self.save_freq = check_save_freq(save_freq)
+        self._batch_counter = None if self.save_freq == "epoch" else BatchCounter(self.save_freq)
         self._current_epoch = 0
         self.saved: list[str] = []
 
@@ -80,27 +69,13 @@ class ModelCheckpoint(MonitorCallback):
         self._current_epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        if self._should_save_on_batch(batch):
+        if self._batch_counter is not None and self._batch_counter.due(batch):
             self._save_model(self._current_epoch, batch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
         self._resolve_direction()
         if self.save_freq == "epoch":
             self._save_model(epoch, None, logs)
-
-    def _should_save_on_batch(self, batch: int) -> bool:
-        if self.save_freq == "epoch":
-            return False
-        if self._last_batch_seen is None or batch <= self._last_batch_seen:  # a new epoch
-            added = batch + 1
-        else:
-            added = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += added
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
-            return True
-        return False
 
     def _should_save_model(self, epoch: int, logs: dict, filepath: str) -> bool:
         if not self.save_best_only:

@@ -13,8 +13,8 @@ from refnn.callbacks.base import Callback, monitor_direction
 from refnn.optimizers.base import ModelOptimizer
 from refnn.utils.validation import check_choice
 
-__all__ = ["MonitorCallback", "read_learning_rate", "assign_learning_rate", "check_monitor", "check_number",
-           "resolve_direction", "warn_missing_monitor"]
+__all__ = ["MonitorCallback", "BatchCounter", "read_learning_rate", "assign_learning_rate", "check_monitor",
+           "check_number", "check_save_freq", "resolve_direction", "warn_missing_monitor"]
 
 #: the ``mode`` values of every monitoring callback
 MODES = ("auto", "min", "max")
@@ -35,6 +35,40 @@ def check_number(name: str, value, *, optional: bool = False, finite: bool = Fal
         kind = "a finite number" if finite else "a number"
         raise ValueError(f"`{name}` must be {kind}{' or None' if optional else ''}. Received: {name}={value!r}")
     return float(value)
+
+
+def check_save_freq(save_freq) -> str | int:
+    """``"epoch"`` or a positive number of batches, as ``int`` (``ModelCheckpoint``'s and
+    ``BackupAndRestore``'s ``save_freq``)."""
+    if save_freq == "epoch":
+        return save_freq
+    if isinstance(save_freq, (int, np.integer)) and not isinstance(save_freq, bool) and save_freq > 0:
+        return int(save_freq)
+    raise ValueError(f"Unrecognized save_freq: {save_freq!r}. Expected save_freq are 'epoch' or a positive "
+                     "integer number of batches.")
+
+
+class BatchCounter:
+    """Says every ``every`` batches that a save is due, counting batches across epochs as Keras's
+    ``ModelCheckpoint`` and ``BackupAndRestore`` do: ``fit`` numbers batches from 0 in each epoch,
+    so a batch number not above the last one seen starts a new epoch and adds ``batch + 1``;
+    otherwise ``batch − last`` batches were added. The last batch starts at −1, so that the
+    first batch adds ``0 − (−1) = 1`` by the same rule."""
+
+    def __init__(self, every: int):
+        self.every = every
+        self.batches_since_last_save = 0
+        self.last_batch_seen = -1
+
+    def due(self, batch: int) -> bool:
+        """Count ``batch`` (0-based within its epoch); ``True`` when ``every`` batches are reached."""
+        added = batch + 1 if batch <= self.last_batch_seen else batch - self.last_batch_seen
+        self.batches_since_last_save += added
+        self.last_batch_seen = batch
+        if self.batches_since_last_save >= self.every:
+            self.batches_since_last_save = 0
+            return True
+        return False
 
 
 def resolve_direction(callback: Callback, mode: str, monitor: str) -> str:
@@ -73,14 +107,16 @@ class MonitorCallback(Callback):
         baseline: the initial ``best`` (``None``: the first value is an improvement).
         min_delta: an improvement must exceed ``|min_delta|``.
         comparison_dtype: ``"float32"`` (Keras) or ``"float64"`` (exact).
+        baseline_name: the name a bad ``baseline`` is reported under (a subclass's own argument
+            name, e.g. ``ModelCheckpoint``'s ``initial_value_threshold``).
     """
 
     def __init__(self, monitor: str = "val_loss", mode: str = "auto", baseline: float | None = None,
-                 min_delta: float = 0.0, comparison_dtype: str = "float32"):
+                 min_delta: float = 0.0, comparison_dtype: str = "float32", baseline_name: str = "baseline"):
         super().__init__()
         self.monitor = check_monitor(monitor)
         self.mode = check_choice("mode", mode, MODES)
-        self.best = check_number("baseline", baseline, optional=True)
+        self.best = check_number(baseline_name, baseline, optional=True)
         self.min_delta = abs(check_number("min_delta", min_delta))
         self.comparison_dtype = np.dtype(check_choice("comparison_dtype", comparison_dtype, ("float32", "float64")))
         self.direction: str | None = None

@@ -48,11 +48,14 @@ class Layer:
         regularizers: ``{param name: Regularizer}`` for the penalised parameters.
     """
 
+    #: Keras's ``input_shape=(d,)`` / ``input_dim=d`` on a model's first layer, as an ``Input``
+    #: (a class default too, for layers pickled before it existed)
+    declared_input = None
+
     def __init__(self, name: str | None = None, **kwargs):
         if name is not None and (not isinstance(name, str) or not name or "/" in name):
             raise ValueError(f"`name` must be a non-empty string without '/'. Received: name={name!r}")
         self.name = name
-        #: Keras's ``input_shape=(d,)`` / ``input_dim=d`` on a model's first layer: an ``Input``
         self.declared_input = _declared_input(type(self).__name__, kwargs)
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}

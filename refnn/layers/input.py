@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 
-from refnn.utils.validation import check_dtype, check_positive_int
+from refnn.utils.validation import check_dtype, check_no_unknown_kwargs, check_positive_int
 
 __all__ = ["Input", "InputLayer"]
 
@@ -25,13 +25,13 @@ class Input:
         batch_size: accepted for Keras's signature; refnn's batch size is ``fit``'s.
         dtype: ``None``, ``"float32"`` or ``"float64"``; the model's dtype decides the arithmetic.
         name: accepted for Keras's signature.
+
+    ``batch_size``, ``dtype`` and ``name`` are checked and kept (for ``repr`` readers and Keras
+    parity) but change nothing.
     """
 
     def __init__(self, shape=None, batch_size=None, dtype=None, name=None, **kwargs):
-        unknown = sorted(set(kwargs) - _KERAS_ONLY)
-        if unknown:
-            raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s): {', '.join(unknown)}. "
-                            f"Received: {kwargs!r}")
+        check_no_unknown_kwargs(type(self).__name__, {k: v for k, v in kwargs.items() if k not in _KERAS_ONLY})
         unsupported = {k: v for k, v in kwargs.items() if v not in (None, False)}
         if unsupported:
             raise TypeError(

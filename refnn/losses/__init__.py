@@ -135,7 +135,8 @@ def get(identifier) -> Loss:
 
 
 __getattr__ = missing_name(
-    "refnn.losses", ", ".join(__all__[2:-1]) + " and Loss, to subclass",
+    "refnn.losses", ", ".join(n for n in __all__ if n[0].isupper() and n not in ("EPSILON", "Loss"))
+    + " and Loss, to subclass",
     {name: "Write it as a refnn.losses.Loss subclass with `call` and `call_gradient` (see refnn.losses.Loss)."
      for name in ("Huber", "LogCosh", "KLDivergence", "Poisson", "Hinge", "SquaredHinge", "CategoricalHinge",
                   "CosineSimilarity", "MeanSquaredLogarithmicError", "MeanAbsolutePercentageError",

@@ -50,7 +50,6 @@ class AUC(Metric):
                 f"outputs, Keras's default). Received: multi_label={multi_label!r}, num_labels={num_labels!r}, "
                 f"label_weights={label_weights!r}"
             )
-        self.multi_label, self.num_labels, self.label_weights = False, None, None
         self.from_logits = check_bool("from_logits", from_logits)
         self._init_from_thresholds = thresholds is not None
         if thresholds is not None:

@@ -64,7 +64,7 @@ def _as_pairs(owner: str, y_true, y_pred):
     ``(N,)`` is read as ``(N, 1)``."""
     y_true = np.asarray(y_true, dtype=np.float64)
     y_pred = np.asarray(y_pred)
-    y_pred = y_pred if y_pred.dtype == np.float32 else y_pred.astype(np.float64)  # the model's dtype
+    y_pred = y_pred if y_pred.dtype == np.float32 else y_pred.astype(np.float64, copy=False)  # the model's dtype
     y_true = y_true[:, None] if y_true.ndim == 1 else y_true
     y_pred = y_pred[:, None] if y_pred.ndim == 1 else y_pred
     if y_true.shape != y_pred.shape or y_pred.ndim != 2:

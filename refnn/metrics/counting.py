@@ -66,11 +66,8 @@ def _compared_counts(labels, preds, weights, thresholds):
 
 def confusion_counts(y_true, y_pred, sample_weight, thresholds, evenly: bool, with_epsilon: bool = False):
     """``(tp, fp, fn, tn)``, each of shape ``(len(thresholds),)``, for 2-D ``y_true``/``y_pred`` of one
-    shape and ``sample_weight`` ``None`` or ``(N,)`` (module docstring)."""
-    y_true = np.asarray(y_true)
-    y_pred = np.asarray(y_pred)
-    if y_pred.dtype != np.float32:
-        y_pred = y_pred.astype(np.float64)
+    shape (as ``confusion._as_pairs`` gives them: float64, or float32 predictions) and
+    ``sample_weight`` ``None`` or ``(N,)`` (module docstring)."""
     labels = (y_true != 0).astype(np.float64).reshape(-1)
     preds = y_pred.reshape(-1)
     if sample_weight is None:

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from refnn.callbacks.progress import format_logs
 from refnn.models.log_tracking import LogTracker, log_names
-from refnn.optimizers.base import ModelOptimizer
 from refnn.models.weighting import check_sample_weight, training_sample_weight
+from refnn.optimizers.base import ModelOptimizer
 from refnn.utils.data import batches
 from refnn.utils.validation import check_bool, check_positive_int
 
@@ -47,7 +48,7 @@ def check_array_input(name: str, value) -> None:
 
 
 def resolve_verbose(verbose, auto: int) -> int:
-    """Keras's ``verbose="auto"`` → ``auto``; else 0, 1 or 2."""
+    """Keras's ``verbose="auto"`` → ``auto``; else 0, 1 or 2 (``check_verbose``'s rule, with "auto" named)."""
     if verbose == "auto":
         return auto
     if verbose not in (0, 1, 2) or isinstance(verbose, bool):
@@ -173,7 +174,7 @@ class BatchAPI:
         logs = self._evaluate(x, y, batch_size, sample_weight)
         if verbose:
             steps_done = -(-x.shape[0] // batch_size)
-            print(f"{steps_done}/{steps_done} - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+            print(f"{steps_done}/{steps_done} - {format_logs(logs)}")
         return self._flatten_logs(logs, check_bool("return_dict", return_dict))
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):

@@ -37,12 +37,9 @@ class LogTracker:
     def __init__(self, metrics, weighted_metrics=(), own_copies: bool = False):
         self.metrics = [copy.deepcopy(m) if own_copies else m for m in metrics]
         self.weighted_metrics = [copy.deepcopy(m) if own_copies else m for m in weighted_metrics]
+        self.all_metrics = self.metrics + self.weighted_metrics  # read every batch: built once
         self.names = log_names(metrics, weighted_metrics)
         self.reset()
-
-    @property
-    def all_metrics(self) -> list:
-        return self.metrics + self.weighted_metrics
 
     def reset(self) -> None:
         self.loss_sum, self.seen = 0.0, 0

@@ -44,7 +44,7 @@ from refnn.models.file_kinds import keras_file_hint, refuse_keras_name
 from refnn.version import __version__
 
 __all__ = ["save_weights", "load_weights", "save_model", "read_model_archive", "assign_weights",
-           "model_config", "deserialize_object", "atomic_write", "training_state", "restore_training_state"]
+           "model_config", "deserialize_object", "atomic_write", "training_state", "restore_training_state", "read_npz"]
 
 FORMAT = "refnn.model"
 FORMAT_VERSION = 2
@@ -99,7 +99,7 @@ def save_weights(model, path) -> None:
 _DAMAGED = (zipfile.BadZipFile, EOFError, zlib.error)
 
 
-def _read_npz(source, what: str) -> dict[str, np.ndarray]:
+def read_npz(source, what: str) -> dict[str, np.ndarray]:
     try:
         archive = np.load(source, allow_pickle=False)
     except ValueError as exc:
@@ -130,10 +130,10 @@ def _read_weights(path) -> dict[str, np.ndarray]:
         try:
             with zipfile.ZipFile(path) as archive:
                 if _WEIGHTS in archive.namelist() and _CONFIG in archive.namelist():
-                    return _read_npz(io.BytesIO(archive.read(_WEIGHTS)), what)
+                    return read_npz(io.BytesIO(archive.read(_WEIGHTS)), what)
         except _DAMAGED as exc:
             raise ValueError(f"{what} is damaged: it cannot be read ({exc})") from None
-    return _read_npz(path, what)
+    return read_npz(path, what)
 
 
 def assign_weights(model, arrays: dict, source: str = "the file") -> None:
@@ -393,12 +393,12 @@ def read_model_archive(path) -> tuple[dict, dict, tuple | None]:
             metadata = _read_json(archive, _METADATA, what)
             _check_format(metadata, what)
             config = _read_json(archive, _CONFIG, what)
-            weights = _read_npz(io.BytesIO(archive.read(_WEIGHTS)), what)
+            weights = read_npz(io.BytesIO(archive.read(_WEIGHTS)), what)
             state = None
             if metadata["format_version"] >= 2:
                 if _STATE not in names or _STATE_ARRAYS not in names:
                     raise ValueError(f"{what} is damaged: a version 2 archive holds {_STATE} and {_STATE_ARRAYS}")
-                state = (_read_json(archive, _STATE, what), _read_npz(io.BytesIO(archive.read(_STATE_ARRAYS)), what))
+                state = (_read_json(archive, _STATE, what), read_npz(io.BytesIO(archive.read(_STATE_ARRAYS)), what))
     except _DAMAGED as exc:
         raise ValueError(f"{what} is damaged: it cannot be read as a refnn model archive ({exc})") from None
     return config, weights, state

@@ -50,6 +50,9 @@ class Sequential(Trainer, Persistence, DataChecks):
         name: the model's name.
     """
 
+    #: the ``Input`` that opened the layer list (a class default: models pickled before it existed)
+    _declared_input: Input | None = None
+
     def __init__(self, layers=None, input_dim: int | None = None, seed: int | None = None,
                  dtype=None, name: str = "sequential"):
         self.seed = next_model_seed() if seed is None else check_seed("seed", seed)
@@ -70,7 +73,6 @@ class Sequential(Trainer, Persistence, DataChecks):
         if layers is not None:
             if isinstance(layers, Layer) or not hasattr(layers, "__iter__"):
                 raise TypeError(f"`layers` must be a list of layers. Received: layers={layers!r}")
-        self._declared_input: Input | None = None
         try:
             for layer in layers or ():
                 self.add(layer)
@@ -94,8 +96,6 @@ class Sequential(Trainer, Persistence, DataChecks):
         if isinstance(layer, Input):
             self._declare_input(layer)
             return
-        if getattr(layer, "declared_input", None) is not None and not self.layers and self._declared_input is None:
-            self._declare_input(layer.declared_input)  # Keras's Dense(..., input_shape=(d,)) on the first layer
         if not isinstance(layer, Layer):
             refuse_keras_object("layers", layer, layers_module)
             raise TypeError(
@@ -119,14 +119,20 @@ class Sequential(Trainer, Persistence, DataChecks):
             layer.name = f"{prefix}_{i}"
         elif any(other.name == layer.name for other in self.layers):
             raise ValueError(f"Layer names must be unique in a model. Received a second layer named {layer.name!r}")
+        # Keras's Dense(..., input_shape=(d,)) on the first layer declares the input as an Input does
+        declared = layer.declared_input if not self.layers and self._declared_input is None else None
         self.layers.append(layer)
         layer._model = self
+        if declared is not None:
+            self._declared_input = declared
         if not self.built and self._declared_input is not None:
             try:
                 self.build(self._declared_input.features)
             except BaseException:
                 self.layers.pop()
                 layer._model = None
+                if declared is not None:
+                    self._declared_input = None
                 raise
         elif self.built:
             try:

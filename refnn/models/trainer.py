@@ -19,7 +19,6 @@ from refnn import losses as losses_module
 from refnn import metrics as metrics_module
 from refnn import optimizers as optimizers_module
 from refnn.callbacks import CallbackList, History, ProgressBar
-from refnn.callbacks.progress import check_verbose
 from refnn.models.batch_api import BatchAPI, check_array_input, resolve_verbose
 from refnn.models.log_tracking import LogTracker
 from refnn.models.weighting import (
@@ -179,7 +178,7 @@ class Trainer(BatchAPI):
             check_positive_int("validation_batch_size", validation_batch_size)
         validation_freq = check_positive_int("validation_freq", validation_freq)
         shuffle = _check_shuffle(shuffle)
-        verbose = check_verbose(resolve_verbose(verbose, auto=1))
+        verbose = resolve_verbose(verbose, auto=1)
         if not self.built:
             self.build(check_finite_array("x", x, ndim=2).shape[1])
         x = self._check_x(x)

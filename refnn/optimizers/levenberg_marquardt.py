@@ -112,7 +112,7 @@ class LevenbergMarquardt(ModelOptimizer):
     solver's copy); the solve costs ``P³/3`` per try. ``lm_step_memory_bytes`` counts it exactly
     (about ``R·P·(itemsize + 8) + 40·P²`` bytes with ``R = N·K``), and a step that would need more
     than ``max_memory_bytes`` is refused with a ``ValueError`` before anything is allocated (checked
-    once per batch shape). With the 2 GiB default the largest float64 model accepted is about
+    at every step). With the 2 GiB default the largest float64 model accepted is about
     7,100 parameters for ``N·K = 1,000``, 5,600 for 10,000 and 1,300 for 100,000
     (``largest_lm_model``).
 
@@ -137,6 +137,8 @@ class LevenbergMarquardt(ModelOptimizer):
     name = "levenberg_marquardt"
     carried_attributes = ("mu", "stop_reason", "gradient_norm", "rejections", "total_rejections")
     requires_full_batch = True
+    #: a class default too, for optimizers pickled before the limit existed
+    max_memory_bytes: int | None = DEFAULT_MAX_MEMORY_BYTES
 
     def __init__(self, mu: float = 1e-3, mu_decrease: float = 0.1, mu_increase: float = 10.0,
                  mu_max: float = 1e10, min_grad: float = 1e-7, *, name: str | None = None,
@@ -153,7 +155,6 @@ class LevenbergMarquardt(ModelOptimizer):
         self.min_grad = check_float("min_grad", min_grad, low=0.0)
         self.max_memory_bytes = (None if max_memory_bytes is None
                                  else check_positive_int("max_memory_bytes", max_memory_bytes))
-        self._accepted_shape: tuple | None = None  # the last (N, K, P, itemsize, limit) that fits
         self.initial_mu = self.mu
         self.stop_reason: str | None = None
         self.gradient_norm: float | None = None
@@ -226,7 +227,7 @@ class LevenbergMarquardt(ModelOptimizer):
         self.rejections = 0
         params = model.params
         packer = ParamPacker(params)
-        self._check_memory(np.shape(x)[0], np.size(y), packer.size, np.dtype(model.dtype).itemsize)
+        self._check_memory(np.shape(x)[0], model.output_dim, packer.size, model.dtype.itemsize)
         jac, e, y_pred = self.jacobian(model, x, y)
         k = y_pred.shape[1]
         loss = float(model.loss(y, y_pred)) + model.regularization_loss()
@@ -259,13 +260,11 @@ class LevenbergMarquardt(ModelOptimizer):
             self.mu *= self.mu_increase
         return self._stop(model, "mu_max", loss, y_pred)
 
-    def _check_memory(self, n_rows: int, n_values: int, n_params: int, itemsize: int) -> None:
+    def _check_memory(self, n_rows: int, n_outputs: int, n_params: int, itemsize: int) -> None:
         """Refuse, before allocating anything, a step that would need more than ``max_memory_bytes``
-        (once per batch shape: later steps of the same shape compare one tuple)."""
-        n_outputs = n_values // max(n_rows, 1)
-        limit = getattr(self, "max_memory_bytes", DEFAULT_MAX_MEMORY_BYTES)  # one pickled before the limit
-        shape = (n_rows, n_outputs, n_params, itemsize, limit)
-        if limit is None or shape == getattr(self, "_accepted_shape", None):
+        (a few integer operations beside a step that builds an ``N·K × P`` Jacobian)."""
+        limit = self.max_memory_bytes
+        if limit is None:
             return
         needed = lm_step_memory_bytes(n_rows, n_outputs, n_params, itemsize)
         if needed > limit:
@@ -280,7 +279,6 @@ class LevenbergMarquardt(ModelOptimizer):
                 "per step, use a smaller model, or use a first-order optimizer (e.g. Adam); or raise "
                 "max_memory_bytes if the machine has the memory."
             )
-        self._accepted_shape = shape
 
     @staticmethod
     def _solve(matrix: np.ndarray, gradient: np.ndarray) -> np.ndarray | None:

@@ -7,7 +7,7 @@ import numpy as np
 from refnn.utils.validation import (check_bool, check_class_ids, check_float, check_numeric_array, check_positive_int,
                                     check_seed)
 
-__all__ = ["one_hot", "train_test_split", "split_validation", "batches", "shuffled_batches", "weighted_batches"]
+__all__ = ["one_hot", "train_test_split", "split_validation", "batches", "weighted_batches"]
 
 
 def one_hot(labels, num_classes: int | None = None, dtype="float64", *, name: str = "labels") -> np.ndarray:
@@ -104,31 +104,16 @@ def batches(n: int, batch_size: int):
         yield slice(start, min(start + batch_size, n))
 
 
-def shuffled_batches(x: np.ndarray, y: np.ndarray, batch_size: int, order: np.ndarray | None = None):
-    """Yield ``(x_batch, y_batch)`` over the rows in ``order`` (all rows in turn if ``None``).
+def weighted_batches(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None, batch_size: int,
+                     order: np.ndarray | None = None):
+    """Yield ``(x_batch, y_batch, w_batch)`` over the rows in ``order`` (all rows in turn if
+    ``None``); ``w_batch`` is ``None`` when ``sample_weight`` is.
 
     Batches are consecutive slices of the ordered rows; the last holds ``N mod batch_size`` rows
     (Keras). Each shuffled batch is one fancy-index gather: the same copying in total as gathering
     the whole permuted data set once per epoch (measured: equally fast), without holding a second
     copy of the data set in memory.
     """
-    n = x.shape[0]
-    for rows in batches(n, batch_size):
-        if order is None:
-            yield x[rows], y[rows]
-        else:
-            idx = order[rows]
-            yield x[idx], y[idx]
-
-
-def weighted_batches(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None, batch_size: int,
-                     order: np.ndarray | None = None):
-    """``shuffled_batches`` with each batch's sample weights: yields ``(x_batch, y_batch,
-    w_batch)``, ``w_batch = None`` when ``sample_weight`` is ``None``."""
-    if sample_weight is None:
-        for xb, yb in shuffled_batches(x, y, batch_size, order):
-            yield xb, yb, None
-        return
     for rows in batches(x.shape[0], batch_size):
         idx = rows if order is None else order[rows]
-        yield x[idx], y[idx], sample_weight[idx]
+        yield x[idx], y[idx], None if sample_weight is None else sample_weight[idx]

@@ -100,7 +100,7 @@ def _recording_refnn_fits(records: list, keras_float32_constants: bool):
 
 def _keras_fit_replaying(keras_module, original, model, a: dict, orders):
     """Keras ``fit`` on ``a``'s arguments, fed the batches of ``orders`` (one row per epoch)."""
-    import tensorflow as tf
+    from keras_bridge.compare.training import replay_dataset
 
     x, y, sample_weight = a["x"], a["y"], a.get("sample_weight")
     split = a.pop("validation_split", 0.0)
@@ -111,14 +111,7 @@ def _keras_fit_replaying(keras_module, original, model, a: dict, orders):
         x, y = x[:n], y[:n]
         sample_weight = None if sample_weight is None else sample_weight[:n]
     batch_size = a.get("batch_size") or 32
-    dtype = keras_module.config.floatx()
-    tensors = [tf.constant(np.asarray(x, dtype=dtype)),
-               tf.constant(y if np.issubdtype(np.asarray(y).dtype, np.integer) else np.asarray(y, dtype=dtype))]
-    if sample_weight is not None:
-        tensors.append(tf.constant(np.asarray(sample_weight, dtype=dtype)))
-    data = (tf.data.Dataset.from_tensor_slices(np.asarray(orders, dtype=np.int64))
-            .flat_map(lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
-            .map(lambda rows: tuple(tf.gather(t, rows) for t in tensors)))
+    data = replay_dataset(x, y, orders, batch_size, keras_module.config.floatx(), sample_weight)
     a.update(x=data, y=None, sample_weight=None, shuffle=False, steps_per_epoch=-(-len(x) // batch_size),
              batch_size=None, validation_batch_size=a.get("validation_batch_size") or batch_size)
     return original(model, **a)
@@ -189,7 +182,7 @@ def run_source_both(source: str, name: str, workdir: Path, keras_float32_constan
 
 
 def _numbers(value):
-    """``value`` as a float array if it is a number, a float array (or a CSV's structured rows), or
+    """``value`` as a float array if it is a number, a numeric array (or a CSV's structured rows), or
     a non-empty list/tuple of numbers; else ``None``."""
     if isinstance(value, bool):
         return None
@@ -200,8 +193,8 @@ def _numbers(value):
         return np.asarray(value, dtype=float)
     if isinstance(value, np.ndarray) and value.dtype.names:
         return np.asarray(value.tolist(), dtype=float)
-    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
-        return value
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":  # predicted classes too
+        return value.astype(float, copy=False)
     return None
 
 

@@ -22,6 +22,7 @@ pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
 import refnn  # noqa: E402
+from keras_bridge.compare.training import replay_dataset  # noqa: E402
 from keras_bridge.compare.twins import twins  # noqa: E402
 from refnn import layers, optimizers  # noqa: E402
 from refnn.utils.data import one_hot  # noqa: E402
@@ -104,9 +105,6 @@ def test_shuffled_sample_weight_matches_keras(float64):
     epochs, batch_size = 3, 16
     orders = model.next_shuffle_orders(x.shape[0], epochs)
     mine = model.fit(x, y, batch_size=batch_size, epochs=epochs, sample_weight=w, verbose=0)
-    xt, yt, wt = (tf.constant(a) for a in (x, y, w))
-    data = (tf.data.Dataset.from_tensor_slices(orders)
-            .flat_map(lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
-            .map(lambda rows: (tf.gather(xt, rows), tf.gather(yt, rows), tf.gather(wt, rows))))
+    data = replay_dataset(x, y, orders, batch_size, "float64", sample_weight=w)
     theirs = kmodel.fit(data, epochs=epochs, steps_per_epoch=-(-x.shape[0] // batch_size), shuffle=False, verbose=0)
     _assert_same(mine, theirs, model, kmodel)

@@ -54,12 +54,12 @@ def test_the_readme_first_model_script(float64, tmp_path):
 
 def test_with_refnn_exact_constants_the_curves_differ_by_keras_float32_rounding(float64, tmp_path):
     """Keras rounds Adam's β through float32 inside its bias correction even in float64; refnn's
-    default uses the exact values. The curves then differ — by about 1e-6, not by more."""
+    default uses the exact values. The curves then differ — measured 2.4e-6 — and by no more than 1e-5."""
     mine, theirs = keras_scripts.run_both("iris_onehot.py", tmp_path, keras_float32_constants=False)
     mine_loss, their_loss = mine["history"].history["loss"], theirs["history"].history["loss"]
     from refnn.utils.tolerance import relative_error
 
-    assert 1e-8 < relative_error(mine_loss, their_loss) < 1e-4
+    assert 1e-8 < relative_error(mine_loss, their_loss) < 1e-5
 
 
 def test_only_the_import_line_and_keras_file_names_change():

@@ -17,6 +17,7 @@ import refnn
 from refnn import layers, optimizers
 from refnn.callbacks import (BackupAndRestore, Callback, CSVLogger, LambdaCallback, LearningRateScheduler,
                              ModelCheckpoint, ReduceLROnPlateau)
+from refnn.callbacks.monitoring import BatchCounter, check_save_freq
 from refnn.optimizers import schedules
 
 
@@ -301,6 +302,29 @@ def test_checkpoint_bad_arguments(tmp_path):
         ModelCheckpoint("a.refnn", save_freq=0)
     with pytest.raises(KeyError, match="Failed to format this callback filepath"):
         make_model().fit(*data(), epochs=1, verbose=0, callbacks=[ModelCheckpoint(str(tmp_path / "{acc}.refnn"))])
+    with pytest.raises(ValueError, match="initial_value_threshold=nan"):
+        ModelCheckpoint("a.refnn", initial_value_threshold=float("nan"))
+
+
+@pytest.mark.parametrize("make, name", [
+    (lambda v: ModelCheckpoint("a.refnn", save_best_only=v), "save_best_only"),
+    (lambda v: ModelCheckpoint("a.refnn", save_weights_only=v), "save_weights_only"),
+    (lambda v: BackupAndRestore("d", delete_checkpoint=v), "delete_checkpoint"),
+    (lambda v: CSVLogger("a.csv", append=v), "append"),
+])
+def test_boolean_arguments_must_be_bools(make, name):
+    assert make(np.bool_(True)) is not None
+    with pytest.raises(TypeError, match=f"`{name}` must be a bool. Received: {name}='yes'"):
+        make("yes")
+
+
+def test_batch_counter_counts_across_epochs_as_keras():
+    counter = BatchCounter(3)
+    batches = [0, 1, 2, 3] * 3  # 4 batches per epoch, 3 epochs
+    assert [i for i, b in enumerate(batches) if counter.due(b)] == [2, 5, 8, 11]
+    with pytest.raises(ValueError, match="Unrecognized save_freq: True"):
+        check_save_freq(True)
+    assert check_save_freq(np.int64(5)) == 5 and type(check_save_freq(np.int64(5))) is int
 
 
 # ---- BackupAndRestore ---------------------------------------------------------------------------
@@ -360,6 +384,17 @@ def test_backup_keeps_a_reduced_learning_rate_and_refuses_another_model(tmp_path
     other.compile("sgd", "mse")
     cb.set_model(other)
     with pytest.raises(ValueError, match="holds the weights of another model"):
+        cb.on_train_begin({})
+
+
+def test_backup_leaves_no_temporary_file_and_refuses_a_damaged_one(tmp_path):
+    x, y = data()
+    cb = BackupAndRestore(tmp_path / "b", delete_checkpoint=False, save_freq=2)
+    make_model(optimizers.Adam(0.01)).fit(x, y, epochs=2, batch_size=6, callbacks=[cb], verbose=0)
+    assert os.listdir(tmp_path / "b") == ["backup.npz"]
+    (tmp_path / "b" / "backup.npz").write_bytes(b"not an archive")
+    cb.set_model(make_model(optimizers.Adam(0.01)))
+    with pytest.raises(ValueError, match="cannot be read .*delete it to start afresh"):
         cb.on_train_begin({})
 
 

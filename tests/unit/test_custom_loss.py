@@ -8,6 +8,7 @@ import pytest
 import refnn
 from refnn import layers, losses, optimizers
 from refnn.utils.gradcheck import numerical_gradient
+from refnn.utils.tolerance import FINITE_DIFFERENCE_RTOL
 
 
 class LogCosh(losses.Loss):
@@ -42,7 +43,7 @@ def test_gradient_matches_finite_differences(reduction):
     loss = LogCosh(reduction=reduction)
     analytic = loss.gradient(y, p, sample_weight=w)
     numeric = numerical_gradient(lambda: loss(y, p, sample_weight=w), p)
-    np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(analytic, numeric, rtol=FINITE_DIFFERENCE_RTOL, atol=1e-9)
 
 
 def test_trains_with_fit():

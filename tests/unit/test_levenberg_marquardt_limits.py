@@ -9,7 +9,6 @@ import pytest
 
 import refnn
 from refnn import layers, optimizers
-from refnn.optimizers import levenberg_marquardt as lm_module
 from refnn.optimizers.levenberg_marquardt import DEFAULT_MAX_MEMORY_BYTES, largest_lm_model, lm_step_memory_bytes
 
 LM = optimizers.LevenbergMarquardt
@@ -124,7 +123,7 @@ def test_refusal_names_the_sizes_and_what_to_do():
 def test_refusal_in_gigabytes():
     opt = LM()
     with pytest.raises(ValueError, match=r"about 7\.20 GB .*max_memory_bytes=2147483648 \(2\.15 GB\)"):
-        opt._check_memory(20_000, 20_000, 10_000, 8)
+        opt._check_memory(20_000, 1, 10_000, 8)
 
 
 def test_largest_model_is_the_boundary():
@@ -134,26 +133,11 @@ def test_largest_model_is_the_boundary():
         assert lm_step_memory_bytes(rows, outputs, largest, itemsize) <= limit
         assert lm_step_memory_bytes(rows, outputs, largest + 1, itemsize) > limit
         opt = LM(max_memory_bytes=limit)
-        opt._check_memory(rows, rows * outputs, largest, itemsize)
+        opt._check_memory(rows, outputs, largest, itemsize)
         with pytest.raises(ValueError, match="more than max_memory_bytes"):
-            opt._check_memory(rows, rows * outputs, largest + 1, itemsize)
+            opt._check_memory(rows, outputs, largest + 1, itemsize)
     assert largest_lm_model(1000) == 7129  # the figure the docstring states
     assert largest_lm_model(10**9, 1, 10**6) == 0
-
-
-def test_check_runs_once_per_batch_shape(monkeypatch):
-    calls = []
-
-    def counting(*args):
-        calls.append(args)
-        return 0
-
-    monkeypatch.setattr(lm_module, "lm_step_memory_bytes", counting)
-    wave_fit()
-    assert len(calls) == 1
-    weights, _, opt = wave_fit()
-    opt._check_memory(31, 62, 22, 8)  # a new shape: checked again
-    assert len(calls) == 3
 
 
 # ---- the argument ---------------------------------------------------------------------------------

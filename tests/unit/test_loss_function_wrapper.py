@@ -7,6 +7,7 @@ import pytest
 import refnn
 from refnn import losses
 from refnn.utils.gradcheck import numerical_gradient
+from refnn.utils.tolerance import FINITE_DIFFERENCE_RTOL
 
 
 def log_cosh(y_true, y_pred):
@@ -31,7 +32,7 @@ def test_a_function_with_a_gradient_becomes_a_loss():
     y, p, w = rng.standard_normal((6, 3)), rng.standard_normal((6, 3)), rng.random(6)
     q = p.copy()
     numeric = numerical_gradient(lambda: loss(y, q, sample_weight=w), q)
-    np.testing.assert_allclose(loss.gradient(y, p, sample_weight=w), numeric, rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(loss.gradient(y, p, sample_weight=w), numeric, rtol=FINITE_DIFFERENCE_RTOL, atol=1e-10)
     assert loss(y, p, sample_weight=w) == pytest.approx(np.sum(log_cosh(y, p) * w) / 6, rel=1e-14)
 
 

@@ -122,3 +122,14 @@ def test_model_weight_lists_and_get_layer():
         model.get_layer("hidden", 0)
     with pytest.raises(ValueError, match="Provide either a layer name or layer index"):
         model.get_layer()
+
+
+def test_evaluate_prints_a_metric_with_several_values(capsys):
+    """``Precision(thresholds=[0.3, 0.5])`` logs one value per threshold; evaluate's printed line
+    (``verbose="auto"`` is 1) formats it instead of failing on ``{array:.4f}``."""
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((12, 3)), (rng.random(12) > 0.5).astype(float)
+    model = refnn.Sequential([refnn.Input((3,)), refnn.layers.Dense(1, activation="sigmoid")], seed=0)
+    model.compile("adam", "binary_crossentropy", metrics=[refnn.metrics.Precision(thresholds=[0.3, 0.5])])
+    loss, precision = model.evaluate(x, y)
+    assert precision.shape == (2,) and "precision: [" in capsys.readouterr().out
