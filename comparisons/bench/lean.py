@@ -11,7 +11,8 @@ no layers, loss objects or optimizer pipeline, on buffers allocated before the f
   and Keras do), then per layer ``∂E/∂W = Hᵀ δ``, ``∂E/∂b = Σ_rows δ``,
   ``δ_below = (δ Wᵀ) ⊙ [H > 0]``;
 * Adam with Keras's arithmetic (the order refnn's ``Adam.update_step`` uses), on one flat vector
-  of all parameters so that each of its passes is one ufunc call:
+  of all parameters, block by block (``BLOCK_BYTES`` per array, so that a block's arrays stay in
+  cache across the passes; one ufunc call per pass and block):
   ``m ← m + (g − m)(1 − β₁)``, ``v ← v + (g² − v)(1 − β₂)``,
   ``W ← W − (m·lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ)) / (√v + ε̂)``;
 * shuffled consecutive batches, the last one partial (its own buffers, its loss averaged over
@@ -27,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from comparisons.bench.workloads import LEARNING_RATE, make_data, refnn_model, targets, time_epochs
+from refnn.utils.packing import BLOCK_BYTES
 from refnn.utils.scalars import power
 
 __all__ = ["LeanMLP", "worker_numpy_lean", "lean_training_memory"]
@@ -70,7 +72,9 @@ class LeanMLP:
         for view, value in zip(self.params, weights):
             view[...] = value
         self.momentum, self.velocity = np.zeros(total, self.dtype), np.zeros(total, self.dtype)
-        self.work, self.denominator = np.empty(total, self.dtype), np.empty(total, self.dtype)
+        step = max(1, BLOCK_BYTES // self.dtype.itemsize)
+        self.blocks = [slice(start, min(start + step, total)) for start in range(0, total, step)]
+        self.work, self.denominator = np.empty(min(step, total), self.dtype), np.empty(min(step, total), self.dtype)
         self.lr, self.beta_1, self.beta_2 = dt(learning_rate), dt(beta_1), dt(beta_2)
         self.one_minus_beta_1, self.one_minus_beta_2 = dt(1.0 - beta_1), dt(1.0 - beta_2)
         self.epsilon = dt(epsilon)
@@ -157,19 +161,23 @@ class LeanMLP:
         # β^t in float64, rounded once (TensorFlow's correctly rounded pow)
         beta_1_power = power(self.beta_1, t)
         beta_2_power = power(self.beta_2, t)
-        g, m, v, work = self.grad_flat, self.momentum, self.velocity, self.work
-        np.subtract(g, m, out=work)
-        work *= self.one_minus_beta_1
-        m += work
-        np.square(g, out=work)
-        np.subtract(work, v, out=work)
-        work *= self.one_minus_beta_2
-        v += work
-        np.multiply(m, self.lr * np.sqrt(one - beta_2_power) / (one - beta_1_power), out=work)
-        np.sqrt(v, out=self.denominator)
-        self.denominator += self.epsilon
-        work /= self.denominator
-        self.flat -= work
+        alpha = self.lr * np.sqrt(one - beta_2_power) / (one - beta_1_power)
+        for block in self.blocks:
+            g, m, v, p = self.grad_flat[block], self.momentum[block], self.velocity[block], self.flat[block]
+            size = p.shape[0]
+            work, denominator = self.work[:size], self.denominator[:size]
+            np.subtract(g, m, out=work)
+            work *= self.one_minus_beta_1
+            m += work
+            np.square(g, out=work)
+            np.subtract(work, v, out=work)
+            work *= self.one_minus_beta_2
+            v += work
+            np.multiply(m, alpha, out=work)
+            np.sqrt(v, out=denominator)
+            denominator += self.epsilon
+            work /= denominator
+            p -= work
         self.iterations += 1
 
 

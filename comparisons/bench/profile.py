@@ -19,10 +19,10 @@ from comparisons.bench.workloads import WORKLOADS, gemm_floor_epochs, make_data,
 # phase -> (file fragment, function names or None for all) ; measured as cumulative time
 PHASES = {
     "shuffle (gather)": [("utils/data.py", {"weighted_batches"})],
-    "forward: GEMM + bias": [("layers/dense.py", {"forward"})],
+    "forward: GEMM + bias": [("layers/dense.py", {"forward", "_affine", "forward_in_step", "logits_in_step"})],
     "activations (forward + backward)": [("refnn/activations/", None)],
     "loss (value + gradient)": [("refnn/losses/", {"value_and_gradient"})],
-    "backward: GEMM + bias sum": [("layers/dense.py", {"backward_from_logits"})],
+    "backward: GEMM + bias sum": [("layers/dense.py", {"backward", "backward_in_step", "backward_from_logits"})],
     "optimizer": [("optimizers/base.py", {"apply"})],
 }
 # tottime-only phases (nested calls of these are counted in their own phases)

@@ -44,6 +44,18 @@ class Activation:
     name: str = ""
     #: whether a matching crossentropy may compute from this activation's logits (Keras's fusion)
     fusable: bool = True
+    #: ``backward`` reads only the output ``y`` (never ``x``), and ``__call__(x, out=)`` and
+    #: ``backward(x, y, dy, out=)`` write their result into ``out``, which may be their own input:
+    #: inside a training step ``Dense`` then computes ``Y`` over ``Z``'s array and ``dZ`` over
+    #: ``dY``'s (``Dense.forward_in_step``), the same numbers in two arrays fewer per layer
+    in_place: bool = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # a subclass (say, of ReLU) may override __call__ without ``out`` or read ``x`` in
+        # backward: it computes in place only if it says so itself
+        if "in_place" not in cls.__dict__:
+            cls.in_place = False
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -61,25 +73,34 @@ class Activation:
         return f"{type(self).__name__}({args})"
 
 
+def _identity(x, out):
+    if out is None or out is x:
+        return x
+    out[...] = x
+    return out
+
+
 class Linear(Activation):
     name = "linear"
+    in_place = True
 
-    def __call__(self, x):
-        return x
+    def __call__(self, x, out=None):
+        return _identity(x, out)
 
-    def backward(self, x, y, dy):
-        return dy
+    def backward(self, x, y, dy, out=None):
+        return _identity(dy, out)
 
 
 class ReLU(Activation):
     name = "relu"
+    in_place = True
 
-    def __call__(self, x):
-        return np.maximum(x, 0)
+    def __call__(self, x, out=None):
+        return np.maximum(x, 0, out=out)
 
-    def backward(self, x, y, dy):
+    def backward(self, x, y, dy, out=None):
         # TF's ReluGrad uses the output: gradient 0 where y == 0, including x == 0 exactly.
-        return dy * (y > 0)
+        return np.multiply(dy, y > 0, out=out)
 
 
 class Sigmoid(Activation):
@@ -95,12 +116,13 @@ class Sigmoid(Activation):
 
 class Tanh(Activation):
     name = "tanh"
+    in_place = True
 
-    def __call__(self, x):
-        return np.tanh(x)
+    def __call__(self, x, out=None):
+        return np.tanh(x, out=out)
 
-    def backward(self, x, y, dy):
-        return dy * (1 - y * y)
+    def backward(self, x, y, dy, out=None):
+        return np.multiply(dy, 1 - y * y, out=out)
 
 
 def uses_diagonal_shortcut(activation) -> bool:

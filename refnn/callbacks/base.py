@@ -129,6 +129,11 @@ class CallbackList:
         self._batch_end = [cb for cb in self.callbacks if _overrides(cb, "on_train_batch_end", "on_batch_end")]
 
     @property
+    def wants_batch_begin(self) -> bool:
+        """Whether any callback acts at the start of a batch."""
+        return bool(self._batch_begin)
+
+    @property
     def wants_batch_logs(self) -> bool:
         """Whether any callback reads the running per-batch logs."""
         return bool(self._batch_end)

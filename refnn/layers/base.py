@@ -51,6 +51,10 @@ class Layer:
     #: Keras's ``input_shape=(d,)`` / ``input_dim=d`` on a model's first layer, as an ``Input``
     #: (a class default too, for layers pickled before it existed)
     declared_input = None
+    #: ``backward`` returns either its own ``dy`` or a new array that nobody else holds: a training
+    #: step may then let the layer below write over it (``backward_in_step``). A layer that keeps
+    #: or shares the array it returns leaves this False (the default).
+    returns_new_input_grad = False
 
     def __init__(self, name: str | None = None, **kwargs):
         if name is not None and (not isinstance(name, str) or not name or "/" in name):
@@ -120,6 +124,23 @@ class Layer:
         """Return ``∂E/∂X`` from ``dy = ∂E/∂Y`` and fill ``grads``. Layers with weights may skip
         the input gradient when ``need_input_grad`` is False (and return ``None``)."""
         raise NotImplementedError
+
+    def forward_in_step(self, x: np.ndarray) -> np.ndarray:
+        """``forward(x, training=True)`` inside a training step (``fit``, ``train_on_batch``), which
+        reads back only the loss and the gradients: a layer may keep less for inspection here
+        (``Dense``). The default is ``forward``."""
+        return self.forward(x, training=True)
+
+    def logits_in_step(self, x: np.ndarray) -> None:
+        """The fused output layer's forward pass in a training step whose outputs nobody reads (the
+        loss reads the ``logits``): a layer may skip its activation. The default is ``forward``."""
+        self.forward(x, training=True)
+
+    def backward_in_step(self, dy: np.ndarray, need_input_grad: bool, may_overwrite_dy: bool) -> np.ndarray | None:
+        """``backward`` inside a training step; ``may_overwrite_dy``: ``dy`` is the step's own scratch
+        array (the ``∂E/∂X`` of a layer above that ``returns_new_input_grad``, nobody else's), which
+        the layer may write its ``∂E/∂Z`` over."""
+        return self.backward(dy, need_input_grad)
 
     def release_backward_arrays(self) -> None:
         """Drop what ``backward`` kept for inspection (a Dense layer's ``dZ``); the training loop

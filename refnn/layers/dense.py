@@ -29,8 +29,10 @@ class Dense(Layer):
     The last pass's arrays are public, in the lecture's notation: ``X`` (the input), ``Z`` (the
     pre-activation), ``Y`` (the output) after ``forward``, and ``dZ`` (``∂E/∂Z``) after
     ``backward`` or ``model.loss_and_gradients``; ``grads`` holds ``dW`` and ``dB``. They are
-    ``None`` before the first pass (and ``dZ`` after a step of ``fit``, which does not keep it),
-    and are the layer's working arrays: read them, do not write to them.
+    ``None`` before the first pass, and are the layer's working arrays: read them, do not write
+    to them. A training step (``fit``, ``train_on_batch``) keeps only what it needs: no ``dZ``, no
+    ``Z`` where the activation computes in place (ReLU, tanh, linear: ``Y`` is written over it), no
+    ``Y`` for a softmax/sigmoid output when the loss reads its logits and no metric its outputs.
 
     Args:
         units: output width (positive integer).
@@ -43,6 +45,8 @@ class Dense(Layer):
         input_shape, input_dim: Keras's older way to declare the model's input on its first layer
             (``input_shape=(d,)`` is ``Input((d,))`` before the layer); any layer accepts them.
     """
+
+    returns_new_input_grad = True  # dZ Wᵀ
 
     def __init__(
         self,
@@ -119,19 +123,48 @@ class Dense(Layer):
         return self._dz
 
     def forward(self, x, training=False):
+        x, z = self._affine(x)
+        self._x, self._z = x, z
+        self._y = self.activation(z)
+        return self._y
+
+    def _affine(self, x):
+        """``(X, Z)``: the input in the layer's dtype and ``Z = X W + B`` (a new array)."""
         self._require_built()
         x = np.asarray(x, dtype=self.dtype)  # no copy inside a model, whose inputs are cast already
         z = x @ self.params["kernel"]
         if self.use_bias:
             z += self.params["bias"]
-        self._x, self._z = x, z
-        self._y = self.activation(z)
+        return x, z
+
+    def forward_in_step(self, x):
+        """``forward(x, training=True)`` in a training step: with an activation that differentiates
+        from its output (``Activation.in_place``: ReLU, tanh, linear) ``Y`` is written over ``Z``,
+        so ``Z`` is not kept (``layer.Z`` is ``None`` after a step of ``fit``) — one N × units array
+        less per layer, neither allocated nor held through backpropagation; the same ``Y``."""
+        if not self.activation.in_place:
+            return self.forward(x, training=True)
+        x, z = self._affine(x)
+        self._x, self._z = x, None
+        self._y = self.activation(z, out=z)
         return self._y
 
+    def logits_in_step(self, x):
+        """Only ``Z`` (``Y`` is ``None``): the loss reads the logits and nobody the outputs."""
+        self._x, self._z = self._affine(x)
+        self._y = None
+
     def backward(self, dy, need_input_grad: bool = True):
-        self._require_forward(self._z)
+        self._require_forward(self._y)
         dy = np.asarray(dy, dtype=self.dtype)
         return self.backward_from_logits(self.activation.backward(self._z, self._y, dy), need_input_grad)
+
+    def backward_in_step(self, dy, need_input_grad, may_overwrite_dy):
+        if not (may_overwrite_dy and self.activation.in_place):
+            return self.backward(dy, need_input_grad)
+        self._require_forward(self._y)
+        # dZ = f′ ⊙ dY, written over dY: the step's own array
+        return self.backward_from_logits(self.activation.backward(self._z, self._y, dy, out=dy), need_input_grad)
 
     def backward_from_logits(self, dz, need_input_grad: bool = True):
         """Backward pass from ``dZ = ∂E/∂Z``: fills ``grads``, returns ``∂E/∂X``.

@@ -26,6 +26,8 @@ class Dropout(Layer):
     compare dropout models with ``rate=0``, in inference, or statistically.
     """
 
+    returns_new_input_grad = True  # dY ⊙ mask, or dY itself
+
     def __init__(self, rate: float, seed: int | None = None, name: str | None = None, **kwargs):
         super().__init__(name=name, **kwargs)
         self.rate = check_float("rate", rate, low=0.0, high=1.0)

@@ -103,15 +103,15 @@ class Loss:
                     f"sample_weight.shape={np.shape(sample_weight)}, y_pred.shape={y_pred_in.shape}"
                 )
             values = values * w
-            grad = grad * w[:, None]
+            grad *= w[:, None]  # _per_sample's gradient is a new array: scaled in place
         if self.reduction == "none":
             return values, grad.reshape(y_pred_in.shape)
-        total = values.sum()
+        total = np.add.reduce(values)  # values.sum(), without the method's Python wrapper
         if self.reduction in ("sum_over_batch_size", "mean"):
             # Keras: divide_no_nan(Σℓ, N) — an empty batch gives 0, not NaN; its gradient is 1/N
             dt = values.dtype.type
             total = total / dt(n) if n else dt(0.0)
-            grad = grad * dt(1.0 / n if n else 0.0)
+            grad *= dt(1.0 / n if n else 0.0)
         return float(total), grad.reshape(y_pred_in.shape)
 
     def get_config(self) -> dict:
@@ -149,7 +149,9 @@ class Loss:
         raise NotImplementedError(f"{type(self).__name__} does not define call_gradient()")
 
     def _per_sample(self, y_true, y_pred, from_logits):
-        """A custom loss's ``call`` and ``call_gradient``, shapes checked."""
+        """Per-sample values and their gradient, the gradient a new array (the reduction scales it
+        in place). Here: a custom loss's ``call`` and ``call_gradient``, shapes checked, the gradient
+        copied (a custom loss may hand out an array it keeps)."""
         owner = type(self).__name__
         values = np.asarray(self.call(y_true, y_pred))
         if values.shape != (y_pred.shape[0],):
@@ -159,4 +161,4 @@ class Loss:
         if grad.shape != y_pred.shape:
             raise ValueError(f"{owner}.call_gradient must return an array of y_pred's shape {y_pred.shape}. "
                              f"Received: shape {grad.shape}")
-        return values.astype(y_pred.dtype, copy=False), grad.astype(y_pred.dtype, copy=False)
+        return values.astype(y_pred.dtype, copy=False), grad.astype(y_pred.dtype)

@@ -200,7 +200,7 @@ class BatchAPI:
         sample_weight = training_sample_weight(y, sample_weight, class_weight, self.dtype)
         self._check_weights_supported(sample_weight)
         tracker = self._log_tracker()
-        loss, y_pred = self._train_batch(x, y, sample_weight)
+        loss, y_pred = self._train_batch(x, y, sample_weight, bool(tracker.all_metrics))
         tracker.add_loss(loss, x.shape[0])
         if tracker.all_metrics:
             self._update_metrics(tracker, y, y_pred, sample_weight, True)

@@ -243,7 +243,7 @@ class Sequential(Trainer, Persistence, DataChecks):
 
         The layers keep their own ``params`` dicts, but their arrays become consecutive views of
         ``self.params.flat`` (and the gradients of ``self._grads.flat``), so an element-wise
-        optimizer updates the whole model with one NumPy call per operation (see
+        optimizer updates the whole model in a few blocks rather than tensor by tensor (see
         ``refnn.utils.packing.PackedArrays``). Values are unchanged by packing.
         """
         arrays = {f"{layer.name}/{key}": value for layer in self.layers for key, value in layer.params.items()}
@@ -321,31 +321,53 @@ class Sequential(Trainer, Persistence, DataChecks):
         return x
 
     def backward(self, dy) -> np.ndarray:
-        """Backpropagation of ``dy = ∂E/∂Y`` through every layer; returns ``∂E/∂X``."""
+        """Backpropagation of ``dy = ∂E/∂Y`` through every layer; returns ``∂E/∂X``. Call ``forward``
+        first: a training step (``fit``) keeps only what it reads back (see ``Dense``)."""
         dy = np.asarray(dy, dtype=self.dtype)
         for layer in reversed(self.layers):
             dy = layer.backward(dy)
         return dy
 
-    def _backward_from_loss(self, d: np.ndarray, fused: int | None, need_input_grad: bool = True):
+    def _backward_from_loss(self, d: np.ndarray, fused: int | None) -> np.ndarray:
         """Backpropagate ``∂E/∂(output)`` — or ``∂E/∂Z`` of layer ``fused`` when the loss was
-        computed from its logits (the pass-through layers after it are then not on the path).
-
-        ``need_input_grad=False`` (training) lets the first layer skip ``∂E/∂X`` and keeps no
-        ``input_gradients`` nor the layers' ``dZ`` (each is freed as soon as the layer below has
-        used it: a training step's peak memory holds no gradient it does not need).
-        """
+        computed from its logits (the pass-through layers after it are then not on the path) —
+        keeping every layer's ``∂E/∂X`` in ``input_gradients``."""
         self.input_gradients = {}
         start = len(self.layers) - 1 if fused is None else fused
         for i in range(start, -1, -1):
             layer = self.layers[i]
-            need = need_input_grad or i > 0
-            d = layer.backward_from_logits(d, need) if i == fused else layer.backward(d, need)
-            if need_input_grad:
-                self.input_gradients[layer.name] = d
-            else:
-                layer.release_backward_arrays()
+            d = layer.backward_from_logits(d) if i == fused else layer.backward(d)
+            self.input_gradients[layer.name] = d
         return d
+
+    def _step_forward(self, x: np.ndarray, fused: int | None, need_output: bool) -> np.ndarray | None:
+        """Forward propagation of a training step (``_step_loss_and_gradients``); returns the
+        outputs, or ``None`` when ``need_output`` is False and the loss reads the logits of layer
+        ``fused``, whose activation (and the pass-through layers after it) are then skipped."""
+        for i, layer in enumerate(self.layers):
+            if i == fused:
+                if not need_output:
+                    layer.logits_in_step(x)
+                    return None
+                x = layer.forward(x, training=True)  # its logits are the loss's input: keep them
+            else:
+                x = layer.forward_in_step(x)
+        return x
+
+    def _step_backward(self, d: np.ndarray, fused: int | None) -> None:
+        """Backpropagation of a training step: as ``_backward_from_loss``, but the first layer skips
+        ``∂E/∂X``, no ``input_gradients`` nor ``dZ`` are kept (each is freed once the layer below
+        has used it), and a layer may write over the ``∂E/∂X`` the layer above handed it when that
+        layer promises a new array (``Layer.returns_new_input_grad``) — never over the loss's
+        gradient, which is the loss's."""
+        start = len(self.layers) - 1 if fused is None else fused
+        scratch = False
+        for i in range(start, -1, -1):
+            layer, d_above = self.layers[i], d
+            d = layer.backward_from_logits(d, i > 0) if i == fused else layer.backward_in_step(d, i > 0, scratch)
+            layer.release_backward_arrays()
+            if d is not d_above:  # handed on untouched, the array keeps its owner
+                scratch = layer.returns_new_input_grad
 
     def regularization_loss(self) -> float:
         """``Σ R(W)`` over every regularised parameter (Keras adds it unnormalised)."""
@@ -365,12 +387,25 @@ class Sequential(Trainer, Persistence, DataChecks):
                     g += reg.gradient(layer.params[key]).astype(self.dtype, copy=False)
         return grads
 
-    def _loss_and_gradients(self, x, y, training=True, sample_weight=None, need_input_grad=True):
+    def _loss_and_gradients(self, x, y, training=True, sample_weight=None):
         y_pred = self._forward(x, training)
         out, from_logits, fused = self._loss_input(y_pred, training)
         loss, d_out = self.loss.value_and_gradient(y, out, sample_weight, from_logits=from_logits)
         loss += self.regularization_loss()
-        self._backward_from_loss(d_out, fused, need_input_grad)
+        self._backward_from_loss(d_out, fused)
+        return loss, self._gradients(), y_pred
+
+    def _step_loss_and_gradients(self, x, y, sample_weight=None, need_output: bool = True):
+        """``_loss_and_gradients`` in training mode for a training step (``fit``, ``train_on_batch``):
+        the same loss and gradients through the layers' ``*_in_step`` passes, which keep only
+        what the step reads back. Returns ``(loss, grads, outputs or None)``; ``need_output=False``
+        (no metric reads the outputs) lets a fused softmax/sigmoid output skip its activation."""
+        fused = self._fused_layer(True)
+        y_pred = self._step_forward(x, fused, need_output)
+        out, from_logits = (self.layers[fused].logits, True) if fused is not None else (y_pred, None)
+        loss, d_out = self.loss.value_and_gradient(y, out, sample_weight, from_logits=from_logits)
+        loss += self.regularization_loss()
+        self._step_backward(d_out, fused)
         return loss, self._gradients(), y_pred
 
     def loss_and_gradients(self, x, y, training: bool = True, sample_weight=None):

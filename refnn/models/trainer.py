@@ -4,7 +4,7 @@ and the one-batch methods are in ``refnn.models.batch_api``, the weights in ``we
 ``Trainer`` is the half of ``Sequential`` that drives the training loop; the other half
 (``refnn.models.sequential``) is the stack of layers it trains: forward, backward, the loss and
 its gradients, the parameters. It relies on that half for ``layers``, ``params``, ``dtype``,
-``_forward``, ``_loss_and_gradients``, ``_loss_input``, ``_logits_layer``, ``_grads`` and the input
+``_forward``, ``_step_loss_and_gradients``, ``_loss_input``, ``_logits_layer``, ``_grads`` and the input
 checks (Keras splits its ``Model`` the same way, into a ``Trainer`` and the layer graph).
 """
 
@@ -121,10 +121,12 @@ class Trainer(BatchAPI):
         x = self._check_x(x)
         return self._train_batch(x, self._check_y(y, x.shape[0]))[0]
 
-    def _train_batch(self, x, y, sample_weight=None):
+    def _train_batch(self, x, y, sample_weight=None, need_output: bool = True):
+        """One step: ``(loss, outputs)``; the outputs (for the metrics) are ``None`` when
+        ``need_output`` is False and the model skips them (see ``_step_loss_and_gradients``)."""
         if isinstance(self.optimizer, ModelOptimizer):  # e.g. Levenberg–Marquardt: the whole model
             return self.optimizer.model_step(self, x, y)
-        loss, grads, y_pred = self._loss_and_gradients(x, y, True, sample_weight, need_input_grad=False)
+        loss, grads, y_pred = self._step_loss_and_gradients(x, y, sample_weight, need_output)
         self.optimizer.apply(self.params, grads, loss=loss)
         return loss, y_pred
 
@@ -266,11 +268,12 @@ class Trainer(BatchAPI):
         """One pass over the (shuffled) batches; returns the epoch's logs (``tracker.result()``)."""
         order = self._shuffle_rng.permutation(x.shape[0]) if shuffle else None
         tracker.reset()
-        batch_logs = callback_list.wants_batch_logs
+        batch_begin, batch_logs = callback_list.wants_batch_begin, callback_list.wants_batch_logs
         with_metrics = bool(tracker.all_metrics)
         for step, (xb, yb, wb) in enumerate(weighted_batches(x, y, weights, batch_size, order)):
-            callback_list.on_train_batch_begin(step, {})
-            loss, y_pred = self._train_batch(xb, yb, wb)
+            if batch_begin:
+                callback_list.on_train_batch_begin(step, {})
+            loss, y_pred = self._train_batch(xb, yb, wb, with_metrics)
             tracker.add_loss(loss, xb.shape[0])
             if with_metrics:
                 self._update_metrics(tracker, yb, y_pred, wb, True)

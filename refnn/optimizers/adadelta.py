@@ -45,7 +45,7 @@ class Adadelta(Optimizer):
 
     def update_step(self, path, param, grad, lr):
         dt = param.dtype.type
-        state = self.state[path]
+        state = self._slots(path)
         eg, ed = state["accumulated_grad"], state["accumulated_delta_var"]
         rho, one_minus_rho, eps = dt(self.rho), dt(1.0 - self.rho), dt(self.epsilon)
         work = self._scratch(path, param, "work")  # the increments, then √(E[g²] + ε)

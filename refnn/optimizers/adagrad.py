@@ -57,7 +57,7 @@ class Adagrad(Optimizer):
 
     def update_step(self, path, param, grad, lr):
         dt = param.dtype.type
-        accumulator = self.state[path]["accumulator"]
+        accumulator = self._slots(path)["accumulator"]
         work = self._scratch(path, param, "work")  # g², then the step
         denominator = self._scratch(path, param, "denominator")
         # G ← G + g²

@@ -72,34 +72,45 @@ class Adam(Optimizer):
             state["velocity_hat"] = np.zeros_like(param)
         return state
 
-    def update_step(self, path, param, grad, lr):
-        dt = param.dtype.type
+    def _step_scalars(self, dt, lr, epsilon_placement, beta_1, beta_2, epsilon, keras_float32_constants):
+        """This step's scalars in ``dt``, computed once per step (``_per_step``):
+        ``(1 − β₁, 1 − β₂, α, 1 − β₁ᵗ, 1 − β₂ᵗ, ε)`` with ``α = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ)`` (used by
+        ``"sqrt_v"``; the two bias corrections by ``"sqrt_v_hat"``). Every argument is part of the
+        cache key; ``keras_float32_constants`` is read through ``_keras_cast``."""
         one, t = dt(1.0), self.iterations + 1
-        state = self.state[path]
-        m, v = state["momentum"], state["velocity"]
+        beta_1_power = power(self._keras_cast(beta_1, dt), t)
+        beta_2_power = power(self._keras_cast(beta_2, dt), t)
+        bias_1, bias_2 = one - beta_1_power, one - beta_2_power
+        alpha = dt(lr) * np.sqrt(bias_2) / bias_1
+        return dt(1.0 - beta_1), dt(1.0 - beta_2), alpha, bias_1, bias_2, dt(epsilon)
+
+    def update_step(self, path, param, grad, lr):
+        slots = self._slots(path)
+        m, v = slots["momentum"], slots["velocity"]
         work = self._scratch(path, param, "work")  # the averages' increments, then the step
         denominator = self._scratch(path, param, "denominator")
-        beta_1_power = power(self._keras_cast(self.beta_1, dt), t)
-        beta_2_power = power(self._keras_cast(self.beta_2, dt), t)
+        one_minus_beta_1, one_minus_beta_2, alpha, bias_1, bias_2, epsilon = self._per_step(
+            self._step_scalars, param.dtype.type, lr, self.epsilon_placement, self.beta_1, self.beta_2,
+            self.epsilon, self.keras_float32_constants)
 
         # m ← m + (g − m)(1 − β₁)
-        moving_average(m, grad, dt(1.0 - self.beta_1), work)
+        moving_average(m, grad, one_minus_beta_1, work)
         # v ← v + (g² − v)(1 − β₂)
-        moving_average(v, np.square(grad, out=work), dt(1.0 - self.beta_2), work)
+        moving_average(v, np.square(grad, out=work), one_minus_beta_2, work)
         if self.amsgrad:
             # v̂_max ← max(v̂_max, v), used in place of v
-            v = np.maximum(state["velocity_hat"], v, out=state["velocity_hat"])
+            v = np.maximum(slots["velocity_hat"], v, out=slots["velocity_hat"])
         if self.epsilon_placement == "sqrt_v":
-            # step = m·lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ), denominator = √v + ε
-            step = np.multiply(m, dt(lr) * np.sqrt(one - beta_2_power) / (one - beta_1_power), out=work)
+            # step = m·α, α = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ); denominator = √v + ε
+            step = np.multiply(m, alpha, out=work)
             np.sqrt(v, out=denominator)
         else:
             # step = lr·m/(1 − β₁ᵗ), denominator = √(v/(1 − β₂ᵗ)) + ε
-            step = np.divide(m, one - beta_1_power, out=work)
-            step *= dt(lr)
-            np.divide(v, one - beta_2_power, out=denominator)
+            step = np.divide(m, bias_1, out=work)
+            step *= param.dtype.type(lr)
+            np.divide(v, bias_2, out=denominator)
             np.sqrt(denominator, out=denominator)
-        denominator += dt(self.epsilon)
+        denominator += epsilon
         # W ← W − step / denominator
         step /= denominator
         param -= step

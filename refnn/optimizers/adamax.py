@@ -46,7 +46,8 @@ class Adamax(Optimizer):
 
     def update_step(self, path, param, grad, lr):
         dt = param.dtype.type
-        m, u = self.state[path]["momentum"], self.state[path]["norm"]
+        slots = self._slots(path)
+        m, u = slots["momentum"], slots["norm"]
         work = self._scratch(path, param, "work")  # the increment, then |g|, then the step
         denominator = self._scratch(path, param, "denominator")
         beta_1_power = power(self._keras_cast(self.beta_1, dt), self.iterations + 1)

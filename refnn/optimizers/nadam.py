@@ -71,7 +71,8 @@ class Nadam(Optimizer):
     def update_step(self, path, param, grad, lr):
         dt = param.dtype.type
         one, t = dt(1.0), self.iterations + 1
-        m, v = self.state[path]["momentum"], self.state[path]["velocity"]
+        slots = self._slots(path)
+        m, v = slots["momentum"], slots["velocity"]
         work = self._scratch(path, param, "work")  # the averages' increments, then the step
         other = self._scratch(path, param, "other")  # the gradient term, then the denominator
         beta_1, beta_2 = self._keras_cast(self.beta_1, dt), self._keras_cast(self.beta_2, dt)

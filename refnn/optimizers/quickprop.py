@@ -65,7 +65,7 @@ class Quickprop(Optimizer):
 
     def update_step(self, path, param, grad, lr):
         dt = param.dtype.type
-        state = self.state[path]
+        state = self._slots(path)
         d, prev_slope = state["prev_step"], state["prev_slope"]
         step = self._scratch(path, param, "step")
         work = self._scratch(path, param, "work")  # the growth threshold, then the jump

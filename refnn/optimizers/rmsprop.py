@@ -86,7 +86,7 @@ class RMSprop(Optimizer):
 
     def update_step(self, path, param, grad, lr):
         dt = param.dtype.type
-        state = self.state[path]
+        state = self._slots(path)
         rho, one_minus_rho = dt(self.rho), dt(1.0 - self.rho)
         work = self._scratch(path, param, "work")  # the increments, then a², then the step
 
@@ -111,7 +111,7 @@ class RMSprop(Optimizer):
         """``√(s + ε)`` (inside) or ``√s + ε`` (outside): ``s = v``, ``v/(1 − ρᵗ)`` when
         bias-corrected, ``v − a²`` when centered (``a²`` computed in ``work``)."""
         dt = param.dtype.type
-        state = self.state[path]
+        state = self._slots(path)
         denominator = self._scratch(path, param, "denominator")
         source = state["velocity"]
         if self.bias_correction:

@@ -123,7 +123,7 @@ class Rprop(Optimizer):
 
     def _rprop_step(self, path, param, grad, backtrack: bool) -> None:
         dt = param.dtype.type
-        state = self.state[path]
+        state = self._slots(path)
         step_size, prev_grad = state["step_size"], state["prev_grad"]
         work = self._scratch(path, param, "work")  # g_{t−1}·g_t, then the move
         product = np.multiply(prev_grad, grad, out=work)

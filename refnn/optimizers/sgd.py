@@ -75,7 +75,7 @@ class SGD(Optimizer):
 
     def _velocity_step(self, path, param, grad, lr) -> None:
         mu = param.dtype.type(self._keras_value(self.momentum))
-        m = self.state[path]["momentum"]
+        m = self._slots(path)["momentum"]
         step = self._scratch(path, param, "step")
         # m ← m·μ − g·lr
         m *= mu
@@ -94,7 +94,7 @@ class SGD(Optimizer):
         dt = param.dtype.type
         mu_value = self._keras_value(self.momentum)
         mu = dt(mu_value)
-        m = self.state[path]["momentum"]
+        m = self._slots(path)["momentum"]
         work = self._scratch(path, param, "work")  # (1 − μ)g, then the step
         if self.momentum_form == "ema":
             # V ← μV + (1 − μ)g; ``increment`` keeps (1 − μ)g for the Nesterov step

@@ -6,15 +6,24 @@ packing and unpacking are one copy each.
 
 ``PackedArrays`` goes one step further for training: a model keeps its parameters (and its
 gradients) *as* consecutive views of one flat vector, so an element-wise optimizer updates all of
-them with one NumPy call per operation instead of one per tensor; ``PackedState`` keeps the
-optimizer's slots packed the same way.
+them a few cache-sized blocks at a time (``PackedBlock``) instead of one tensor at a time;
+``PackedState`` keeps the optimizer's slots packed the same way.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-__all__ = ["ParamPacker", "PackedArrays", "PackedState"]
+__all__ = ["ParamPacker", "PackedArrays", "PackedState", "PackedBlock", "BLOCK_BYTES"]
+
+#: bytes of each array in one block of a packed optimizer update: 256 KiB (65,536 float32
+#: elements). A rule's six arrays (parameters, gradients, two slots, two scratch arrays) then take
+#: 1.5 MiB, inside a core's L2 cache, across the rule's passes (``PackedState.blocks``). Measured
+#: in training (W2, W3 of the benchmark): 128 KiB and 512 KiB blocks were slower, 64 KiB much
+#: slower (each block costs a dozen NumPy calls' overhead).
+BLOCK_BYTES = 2**18
 
 
 class ParamPacker:
@@ -90,6 +99,14 @@ class PackedArrays(dict):
         return cls(np.zeros_like(other.flat), dict(other.layout))
 
 
+class PackedBlock(NamedTuple):
+    """The elements ``start:stop`` of the packed vectors: the ``path`` an element-wise rule's
+    ``update_step`` receives for one block of a packed update (see ``PackedState.blocks``)."""
+
+    start: int
+    stop: int
+
+
 class PackedState:
     """An optimizer's per-path slots held as views of one flat vector per slot.
 
@@ -104,6 +121,13 @@ class PackedState:
     a per-path slot array instead of writing into it, so that the replacement takes effect.
     A state whose slots are not all shaped like their parameters (not element-wise) stays
     per-path: ``ready`` returns False.
+
+    ``blocks`` cuts the flat vectors into consecutive ``PackedBlock``s of ``BLOCK_BYTES`` per
+    array, and ``block_slots(block)`` gives the slots' views of one. A rule run block by block
+    makes each of its passes (Adam: 12) over arrays that stay in cache, instead of streaming every
+    array of the whole model through memory once per pass; an element-wise rule computes the same
+    numbers either way. Measured inside training on this project's 2-core machine, one float32 Adam
+    step: 235,146 parameters (the benchmark's W2) 658 → 468 µs, 319,498 (W3) 897 → 621 µs.
     """
 
     KEY = "<packed>"
@@ -111,6 +135,9 @@ class PackedState:
     def __init__(self):
         self.layout = None
         self._views: list = []
+        #: the consecutive blocks of the packed vectors, in order (empty until packed)
+        self.blocks: list[PackedBlock] = []
+        self._block_slots: dict = {}
 
     def ready(self, optimizer, params: PackedArrays) -> bool:
         """Whether ``optimizer.state`` is packed for ``params.layout``, packing it if needed."""
@@ -124,6 +151,11 @@ class PackedState:
         state.pop(self.KEY, None)
         self.layout = None
         self._views = []
+        self.blocks, self._block_slots = [], {}
+
+    def block_slots(self, block: PackedBlock) -> dict:
+        """``{slot: view of the flat slot vector}`` for the elements of ``block``."""
+        return self._block_slots[block]
 
     def _intact(self, state: dict) -> bool:
         return all(state[path][slot] is view for path, slot, view in self._views)
@@ -150,3 +182,7 @@ class PackedState:
         state[self.KEY] = flat
         self.layout = params.layout
         self._views = [(path, slot, view) for path in paths for slot, view in state[path].items()]
+        size, step = params.flat.size, max(1, BLOCK_BYTES // params.flat.itemsize)
+        self.blocks = [PackedBlock(start, min(start + step, size)) for start in range(0, size, step)]
+        self._block_slots = {block: {slot: vector[block.start:block.stop] for slot, vector in flat.items()}
+                             for block in self.blocks}

@@ -53,6 +53,22 @@ def test_lean_loop_trains_the_same_loss_curve_and_weights_as_refnn_fit():
         np.testing.assert_allclose(ours, theirs, rtol=0, atol=WEIGHT_ATOL)
 
 
+def test_lean_loop_block_by_block_trains_what_refnn_fit_trains():
+    """A network of more parameters (100,234) than one block (65,536 float32): both Adams run block by
+    block, refnn's through its optimizer pipeline, the lean loop on its own slices."""
+    x, labels = make_data("W1")
+    y = targets(labels)
+    model = refnn_model(x, (512, 128))
+    lean = LeanMLP.from_refnn(model)
+    orders = model.next_shuffle_orders(x.shape[0], 2)
+    refnn_losses = model.fit(x, y, epochs=2, batch_size=64, shuffle=True, verbose=0).history["loss"]
+    lean_losses = [lean.train_epoch(x, y, labels, order, 64) for order in orders]
+    assert len(lean.blocks) == len(model.optimizer._packed.blocks) == 2
+    np.testing.assert_allclose(lean_losses, refnn_losses, rtol=LOSS_RTOL, atol=0)
+    for ours, theirs in zip(lean.get_weights(), model.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=WEIGHT_ATOL)
+
+
 def test_a_different_adam_epsilon_is_caught_by_the_tolerance():
     """The tolerance can tell: a change in Adam's ε (1e-7 → 1e-8) breaks it."""
     model, lean, _, _ = _refnn_and_lean(epsilon=1e-8)
